@@ -1,0 +1,163 @@
+"""Public Binance USDT-M market data: klines and funding rates, paginated, with retries.
+
+>>> from adalib.data.binance import fetch_klines  # doctest: +SKIP
+>>> fetch_klines("https://fapi.binance.com", "ADAUSDT", start_ms=1_700_000_000_000)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+import requests
+from tqdm.auto import tqdm
+
+from adalib.data.schema import CANDLE_SCHEMA, TIME
+
+TWELVE_HOURS_MS = 12 * 3600 * 1000
+KLINES_LIMIT = 1500
+FUNDING_LIMIT = 1000
+RETRY_STATUSES = {418, 429, 500, 502, 503, 504}
+
+
+class MarketDataError(RuntimeError):
+    """Binance market data could not be fetched (after retries)."""
+
+
+def get_json(
+    session: requests.Session,
+    url: str,
+    params: dict[str, Any],
+    *,
+    retries: int = 5,
+    backoff: float = 1.0,
+    max_wait: float = 120.0,
+    timeout: float = 10.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Any:
+    """GET ``url`` and decode JSON, retrying 429/418/5xx and network errors.
+
+    A 429 or 418 waits what its ``Retry-After`` header says (never hammering: a wait
+    longer than ``max_wait`` raises instead); 5xx and network errors back off
+    exponentially from ``backoff`` seconds.
+    """
+    last = "no attempt"
+    for attempt in range(retries + 1):
+        try:
+            response = session.get(url, params=params, timeout=timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            last = f"{type(exc).__name__}: {exc}"
+            wait = backoff * 2**attempt
+        else:
+            if response.status_code == 200:
+                return response.json()
+            last = f"HTTP {response.status_code}: {response.text[:200]}"
+            if response.status_code not in RETRY_STATUSES:
+                raise MarketDataError(f"GET {url} {params}: {last}")
+            retry_after = response.headers.get("Retry-After")
+            if response.status_code in (418, 429):
+                wait = float(retry_after) if retry_after else backoff * 2**attempt
+            else:
+                wait = backoff * 2**attempt
+        if attempt == retries:
+            break
+        if wait > max_wait:
+            raise MarketDataError(f"GET {url}: asked to wait {wait:.0f}s (> {max_wait:.0f}s); {last}")
+        sleep(wait)
+    raise MarketDataError(f"GET {url} {params}: gave up after {retries + 1} attempts; {last}")
+
+
+def klines_frame(rows: list[list[Any]]) -> pl.DataFrame:
+    """Turn Binance kline arrays into a candle frame."""
+    if not rows:
+        return pl.DataFrame(schema=CANDLE_SCHEMA)
+    frame = pl.DataFrame(
+        {
+            "open_time": [int(r[0]) for r in rows],
+            **{name: [float(r[i]) for r in rows] for i, name in enumerate(CANDLE_SCHEMA) if i > 0},
+        }
+    )
+    return frame.with_columns(
+        pl.from_epoch("open_time", time_unit="ms").dt.replace_time_zone("UTC").cast(TIME)
+    )
+
+
+def fetch_klines(
+    binance_url: str,
+    symbol: str,
+    *,
+    start_ms: int,
+    end_ms: int | None = None,
+    interval: str = "12h",
+    interval_ms: int = TWELVE_HOURS_MS,
+    session: requests.Session | None = None,
+    now_ms: int | None = None,
+    **retry: Any,
+) -> pl.DataFrame:
+    """Closed klines with ``start_ms <= open_time < end_ms`` from ``GET /fapi/v1/klines``.
+
+    Pages of up to 1500 by ``startTime``; the candle still open at ``now_ms`` is left out.
+    """
+    session = session or requests.Session()
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    last_closed = (now_ms // interval_ms) * interval_ms - interval_ms  # open of the last closed candle
+    stop = last_closed + 1 if end_ms is None else min(end_ms, last_closed + 1)
+    rows: list[list[Any]] = []
+    total = max(0, -(-(stop - start_ms) // interval_ms))
+    cursor = start_ms
+    with tqdm(total=total, desc=f"{symbol} {interval} klines", unit="candle", disable=None) as bar:
+        while cursor < stop:
+            params = {"symbol": symbol, "interval": interval, "startTime": cursor, "endTime": stop - 1,
+                      "limit": KLINES_LIMIT}  # fmt: skip
+            page = get_json(session, f"{binance_url.rstrip('/')}/fapi/v1/klines", params, **retry)
+            page = [row for row in page if start_ms <= int(row[0]) < stop]
+            if not page:
+                break
+            rows.extend(page)
+            bar.update(len(page))
+            cursor = int(page[-1][0]) + interval_ms
+    return klines_frame(rows).unique("open_time", keep="last").sort("open_time")
+
+
+def fetch_funding_rates(
+    binance_url: str,
+    symbol: str,
+    *,
+    start_ms: int,
+    end_ms: int | None = None,
+    session: requests.Session | None = None,
+    **retry: Any,
+) -> pl.DataFrame:
+    """Funding history (``GET /fapi/v1/fundingRate``): ``funding_time``, ``funding_rate``, ``mark_price``."""
+    session = session or requests.Session()
+    rows: list[dict[str, Any]] = []
+    cursor = start_ms
+    with tqdm(desc=f"{symbol} funding", unit="event", disable=None) as bar:
+        while True:
+            params: dict[str, Any] = {"symbol": symbol, "startTime": cursor, "limit": FUNDING_LIMIT}
+            if end_ms is not None:
+                params["endTime"] = end_ms - 1
+            page = get_json(session, f"{binance_url.rstrip('/')}/fapi/v1/fundingRate", params, **retry)
+            if not page:
+                break
+            rows.extend(page)
+            bar.update(len(page))
+            if len(page) < FUNDING_LIMIT:
+                break
+            cursor = int(page[-1]["fundingTime"]) + 1
+    schema = {"funding_time": TIME, "funding_rate": pl.Float64, "mark_price": pl.Float64}
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    frame = pl.DataFrame(
+        {
+            "funding_time": [int(r["fundingTime"]) for r in rows],
+            "funding_rate": [float(r["fundingRate"]) for r in rows],
+            "mark_price": [
+                float(r["markPrice"]) if r.get("markPrice") not in (None, "") else None for r in rows
+            ],
+        }
+    )
+    frame = frame.with_columns(pl.from_epoch("funding_time", time_unit="ms").dt.replace_time_zone("UTC"))
+    return frame.cast(schema).unique("funding_time", keep="last").sort("funding_time")

@@ -1,0 +1,67 @@
+"""``python -m adalib.pipeline``: run the three notebooks headless, in order (``make run``).
+
+Each notebook runs with papermill on its default parameters (the cached real data, or
+the announced synthetic series when there is none), writes its artifacts to
+``artifacts/``, and leaves an executed copy and an HTML rendering in ``reports/``.
+``--in-place`` refreshes the committed notebooks in ``notebooks/`` instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+
+from adalib.paths import REPO_ROOT
+
+NOTEBOOKS = ("ADA_ML_model", "ADA_StrategyImplementation", "ADA_executing_orders")
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+REPORT_DIR = REPO_ROOT / "reports"
+
+
+def run_notebook(name: str, output: Path, parameters: dict[str, Any] | None = None) -> Path:
+    """Execute ``notebooks/{name}.ipynb`` into ``output`` with papermill; returns ``output``."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    papermill.execute_notebook(
+        str(NOTEBOOK_DIR / f"{name}.ipynb"),
+        str(output),
+        parameters=parameters or {},
+        cwd=str(NOTEBOOK_DIR),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    return output
+
+
+def render_html(notebook: Path, html: Path) -> Path:
+    """Render an executed notebook to a self-contained HTML file (charts are embedded PNGs)."""
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    html.parent.mkdir(parents=True, exist_ok=True)
+    html.write_text(body, encoding="utf-8")
+    return html
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m adalib.pipeline", description=__doc__)
+    parser.add_argument("--in-place", action="store_true", help="re-execute the committed notebooks")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    for name in NOTEBOOKS:
+        executed = (NOTEBOOK_DIR if args.in_place else REPORT_DIR) / f"{name}.ipynb"
+        t0 = time.perf_counter()
+        run_notebook(name, executed)
+        html = render_html(executed, REPORT_DIR / f"{name}.html")
+        print(f"{name}: {time.perf_counter() - t0:5.1f} s -> {html.relative_to(REPO_ROOT)}")
+    print(f"all notebooks: {time.perf_counter() - started:.1f} s")
+    print(f"open the reports: {REPORT_DIR}/*.html (artifacts in {REPO_ROOT / 'artifacts'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
