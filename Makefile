@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Benchmarks get their own venv: vectorbt (and the pandas it pulls) never enter the main one.
+BENCH_VENV := benchmarks/.venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
 
 .PHONY: install run test data lint bench
 
@@ -25,6 +28,15 @@ ifdef SOURCE
 else
 	$(PY) -m adalib.data fetch
 endif
+
+$(BENCH_STAMP): pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+bench: install $(BENCH_STAMP)
+	$(PY) benchmarks/bench_walkforward.py
+	$(BENCH_VENV)/bin/python benchmarks/bench_vs_vectorbt.py
 
 lint: install
 	$(VENV)/bin/ruff check adalib tests benchmarks notebooks
