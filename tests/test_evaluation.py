@@ -1,0 +1,227 @@
+"""Out-of-sample statistics against hand-computed small cases (the arithmetic is written out)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from adalib.evaluation import (
+    autocorrelations,
+    by_year,
+    calibration_table,
+    diebold_mariano,
+    hit_rate,
+    information_criteria,
+    model_metrics,
+    ols_table,
+    oos_metrics,
+    pesaran_timmermann,
+    score_table,
+)
+from adalib.model import Forecaster
+
+START = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def phi(z: float) -> float:
+    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+
+def t3_cdf(t: float) -> float:
+    """Student t with 3 degrees of freedom, closed form (independent of scipy)."""
+    return 0.5 + (t / (math.sqrt(3) * (1 + t * t / 3)) + math.atan(t / math.sqrt(3))) / math.pi
+
+
+def test_diebold_mariano_hand_computed() -> None:
+    e_model = np.array([0.1, -0.2, 0.1, 0.3])
+    e_zero = np.array([0.2, -0.1, 0.3, 0.2])
+    # d = e_model^2 - e_zero^2 = [0.01-0.04, 0.04-0.01, 0.01-0.09, 0.09-0.04] = [-0.03, 0.03, -0.08, 0.05]
+    # mean(d) = -0.03 / 4 = -0.0075; deviations -0.0225, 0.0375, -0.0725, 0.0575
+    # var0 = (0.00050625 + 0.00140625 + 0.00525625 + 0.00330625) / 4 = 0.010475 / 4 = 0.00261875
+    # DM = -0.0075 / sqrt(0.00261875 / 4) * sqrt(3 / 4)
+    expected = -0.0075 / math.sqrt(0.00261875 / 4) * math.sqrt(3 / 4)
+    assert expected == pytest.approx(-0.253849, abs=1e-6)
+    stat, pvalue = diebold_mariano(e_model, e_zero)
+    assert stat == pytest.approx(expected, rel=1e-12)
+    assert pvalue == pytest.approx(2 * (1 - t3_cdf(abs(expected))), rel=1e-10)  # two-sided, t(n - 1 = 3)
+    assert diebold_mariano(e_zero, e_model)[0] == pytest.approx(-expected)  # symmetric in the roles
+
+
+def test_diebold_mariano_undefined_cases() -> None:
+    assert all(math.isnan(v) for v in diebold_mariano(np.array([0.1]), np.array([0.2])))
+    # constant loss difference: var0 = 0
+    assert all(math.isnan(v) for v in diebold_mariano(np.array([0.1, -0.1]), np.array([0.2, 0.2])))
+
+
+def test_pesaran_timmermann_hand_computed() -> None:
+    forecast = np.array([0.1, 0.2, 0.3, 0.1, 0.2, 0.5, -0.1, -0.2, -0.3, -0.1, 0.4])
+    actual = np.array([0.5, 0.1, 0.2, 0.3, -0.1, 0.2, -0.3, 0.4, 0.1, -0.2, 0.0])
+    # the last row has a zero target and is dropped: n = 10
+    # x = forecast > 0: 1 1 1 1 1 1 0 0 0 0 -> Px = 0.6
+    # y = actual > 0:   1 1 1 1 0 1 0 1 1 0 -> Py = 0.7
+    # hits: 1 1 1 1 0 1 1 0 0 1 -> P = 0.7
+    # Ps = 0.7*0.6 + 0.3*0.4 = 0.54; V = 0.54*0.46/10 = 0.02484
+    # Vs = (0.4)^2*0.24/10 + (0.2)^2*0.21/10 + 4*0.7*0.6*0.3*0.4/100 = 0.00384 + 0.00084 + 0.002016 = 0.006696
+    # PT = (0.7 - 0.54) / sqrt(0.02484 - 0.006696) = 0.16 / sqrt(0.018144)
+    expected = 0.16 / math.sqrt(0.018144)
+    assert expected == pytest.approx(1.187828, abs=1e-6)
+    stat, pvalue = pesaran_timmermann(forecast, actual)
+    assert stat == pytest.approx(expected, rel=1e-12)
+    assert pvalue == pytest.approx(1 - phi(expected), rel=1e-10)  # one-sided
+    assert hit_rate(forecast, actual) == pytest.approx(0.7)
+
+
+def test_pesaran_timmermann_undefined_when_every_forecast_has_one_sign() -> None:
+    # Px = 1: Ps = Py, V = Py(1-Py)/n, Vs = Py(1-Py)/n -> V - Vs = 0
+    stat, pvalue = pesaran_timmermann(np.array([0.1, 0.2, 0.3]), np.array([0.1, -0.1, 0.2]))
+    assert math.isnan(stat) and math.isnan(pvalue)
+
+
+def test_hit_rate_drops_zero_targets_and_counts_zero_forecasts_as_misses() -> None:
+    # rows: (+,+) hit, (0,-) miss (sign 0 != -1), (-,0) dropped, (-,-) hit -> 2/3
+    assert hit_rate(np.array([0.1, 0.0, -0.1, -0.2]), np.array([0.3, -0.1, 0.0, -0.2])) == pytest.approx(
+        2 / 3
+    )
+    assert math.isnan(hit_rate(np.array([0.1]), np.array([0.0])))
+
+
+def forecasts(rows: list[tuple[str, float, float | None]]) -> pl.DataFrame:
+    n = len(rows)
+    return pl.DataFrame(
+        {
+            "open_time": [START + timedelta(hours=12 * i) for i in range(n)],
+            "y_hat": [r[1] for r in rows],
+            "target": [r[2] for r in rows],
+            "split": [r[0] for r in rows],
+            "confidence": [0.5 + abs(r[1]) for r in rows],
+        },
+        schema={
+            "open_time": pl.Datetime("ms", "UTC"),
+            "y_hat": pl.Float64,
+            "target": pl.Float64,
+            "split": pl.String,
+            "confidence": pl.Float64,
+        },
+    )
+
+
+def test_model_metrics_hand_computed() -> None:
+    frame = forecasts(
+        [
+            ("train", 0.0, 0.01),
+            ("train", 0.0, -0.02),
+            ("train", 0.01, 0.03),
+            ("test", 0.01, 0.02),
+            ("test", 0.01, -0.01),
+            ("test", -0.01, 0.0),
+            ("test", 0.02, 0.04),
+            ("test", 0.05, None),  # the final candle: no target, not scored
+        ]
+    )
+    model = Forecaster(
+        (0.1, -0.2), 0.001, 2, 0.03, "ADAUSDT", "12h", "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z"
+    )
+    m = model_metrics(model, frame)
+    assert (m["n_train"], m["n_test"]) == (3, 4)
+    assert (m["train_start"], m["train_end"]) == ("2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z")
+    assert (m["test_start"], m["test_end"]) == ("2024-01-02T12:00:00Z", "2024-01-04T00:00:00Z")
+    assert m["mse_train"] == pytest.approx((0.01**2 + 0.02**2 + 0.02**2) / 3)  # 3e-4
+    assert m["mse_test"] == pytest.approx((0.01**2 + 0.02**2 + 0.01**2 + 0.02**2) / 4)  # 2.5e-4
+    assert m["mse_test_zero"] == pytest.approx((0.02**2 + 0.01**2 + 0 + 0.04**2) / 4)  # 5.25e-4
+    # training mean 0.02/3 = 2/300; test deviations 4/300, -5/300, -2/300, 10/300 -> mse = 145/360000
+    assert m["mse_test_mean"] == pytest.approx(145 / 360000)
+    assert m["r2_oos"] == pytest.approx(1 - 2.5e-4 / (145 / 360000))  # = 11/29
+    assert m["hit_rate_test"] == pytest.approx(2 / 3)  # zero target dropped; (+,+) (+,-) (+,+)
+    assert (m["coef"], m["intercept"], m["resid_std"], m["lags"]) == ([0.1, -0.2], 0.001, 0.03, 2)
+    d = np.array([0.01, 0.02, 0.01, 0.02]) ** 2 - np.array([0.02, -0.01, 0.0, 0.04]) ** 2
+    dm = d.mean() / math.sqrt(d.var() / 4) * math.sqrt(3 / 4)
+    assert m["dm_stat"] == pytest.approx(dm) and m["dm_pvalue"] == pytest.approx(2 * (1 - t3_cdf(abs(dm))))
+    contract = {"symbol", "interval", "lags", "n_train", "n_test", "train_start", "train_end", "test_start"}
+    contract |= {
+        "test_end",
+        "coef",
+        "intercept",
+        "resid_std",
+        "mse_train",
+        "mse_test",
+        "mse_test_zero",
+        "r2_oos",
+    }
+    contract |= {"hit_rate_test", "dm_stat", "dm_pvalue", "pt_stat", "pt_pvalue"}
+    assert contract <= set(m)
+
+
+def test_oos_metrics_with_a_per_row_benchmark() -> None:
+    scores = oos_metrics(np.array([0.0, 0.0]), np.array([0.1, 0.3]), np.array([0.1, 0.1]))
+    # model = zero forecast: mse = (0.01 + 0.09)/2 = 0.05; benchmark errors 0, 0.2 -> mse_mean = 0.02
+    assert scores["mse"] == pytest.approx(0.05) and scores["mse_mean"] == pytest.approx(0.02)
+    assert scores["r2_oos"] == pytest.approx(1 - 0.05 / 0.02) and scores["r2_vs_zero"] == pytest.approx(0.0)
+
+
+def test_ols_table_hand_computed() -> None:
+    x, y = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]]), np.array([1.0, 3.0, 2.0, 5.0, 4.0])
+    # xbar 2, ybar 3, Sxx 10, Sxy 8 -> slope 0.8, intercept 1.4; residuals -0.4 0.8 -1.0 1.2 -0.6, SSR 3.6
+    # s^2 = 3.6 / (5 - 2) = 1.2; se(slope) = sqrt(1.2 / 10); se(intercept) = sqrt(1.2 (1/5 + 4/10))
+    # HC0 se(slope) = sqrt(sum (x - xbar)^2 e^2) / Sxx = sqrt(4*0.16 + 0.64 + 1.44 + 4*0.36) / 10
+    table = ols_table(x, y, ["a_1"])
+    assert table["term"].to_list() == ["a_1", "intercept"]
+    assert table["coef"].to_list() == pytest.approx([0.8, 1.4])
+    assert table["std_err"].to_list() == pytest.approx([math.sqrt(0.12), math.sqrt(0.72)])
+    assert table["t_stat"][0] == pytest.approx(0.8 / math.sqrt(0.12))
+    assert table["p_value"][0] == pytest.approx(2 * (1 - t3_cdf(0.8 / math.sqrt(0.12))))
+    assert table["std_err_hc0"][0] == pytest.approx(math.sqrt(4.16) / 10)
+
+
+def test_autocorrelations_of_an_alternating_series() -> None:
+    r = np.array([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
+    table = autocorrelations(r, 2)
+    # mean 0, sum r^2 = 6: acf(1) = 5 * (-1) / 6, acf(2) = 4 / 6; r_t = -r_{t-1} exactly -> pacf(1) = -1
+    assert table["acf"].to_list() == pytest.approx([-5 / 6, 4 / 6])
+    assert table["pacf"][0] == pytest.approx(-1.0)
+    assert table["band"].to_list() == pytest.approx([1.96 / math.sqrt(6)] * 2)
+
+
+def test_information_criteria_use_the_same_rows() -> None:
+    r = np.random.default_rng(1).normal(0, 0.04, size=300)
+    table = information_criteria(r, 4)
+    y = r[4:]
+    assert table["sigma2"][0] == pytest.approx(np.mean((y - y.mean()) ** 2))  # AR(0): the mean only
+    assert (np.diff(table["sigma2"].to_numpy()) <= 1e-15).all()  # nested fits on one sample never get worse
+    m = 296
+    assert table["bic"][2] == pytest.approx(math.log(table["sigma2"][2]) + 3 * math.log(m) / m)
+
+
+def test_calibration_table_buckets_test_rows_by_confidence() -> None:
+    rows = [("train", 0.3, 0.1)]  # excluded: train
+    rows += [("test", y, t) for y, t in [(0.01, 1.0), (0.02, -1.0), (-0.03, -1.0), (0.04, 1.0), (0.05, 0.0)]]
+    rows += [("test", y, t) for y, t in [(-0.06, 1.0), (0.07, 1.0), (0.08, 1.0), (-0.09, -1.0), (0.1, None)]]
+    table = calibration_table(forecasts(rows), buckets=2)
+    # zero and null targets dropped: 8 rows; by confidence 0.5 + |y_hat|: low 0.01..0.04, high 0.06..0.09
+    assert table["n"].to_list() == [4, 4]
+    assert table["hit_rate"].to_list() == pytest.approx([3 / 4, 3 / 4])
+    assert table["mean_confidence"].to_list() == pytest.approx([0.525, 0.575])
+    assert table["hit_rate_se"][0] == pytest.approx(math.sqrt(0.75 * 0.25 / 4))
+
+
+def test_score_table_by_year() -> None:
+    times = [datetime(2023, 12, 31, tzinfo=UTC), datetime(2023, 12, 31, 12, tzinfo=UTC)]
+    times += [datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 1, 12, tzinfo=UTC)]
+    frame = pl.DataFrame(
+        {
+            "open_time": times,
+            "y_hat": [0.1, -0.1, 0.1, 0.1],
+            "target": [0.2, -0.1, -0.1, 0.3],
+            "bench_mean": [0.0] * 4,
+        }
+    )
+    years = by_year(frame)
+    assert list(years) == ["2023", "2024"]
+    table = score_table({"all": frame, **years})
+    assert table["window"].to_list() == ["all", "2023", "2024"]
+    assert table["n"].to_list() == [4, 2, 2]
+    assert table["hit_rate"].to_list() == pytest.approx([0.75, 1.0, 0.5])
+    assert table["start"][1] == "2023-12-31T00:00:00Z"
