@@ -1,0 +1,101 @@
+"""Walk-forward speed: the vectorised expanding-window refits against a loop of ``np.linalg.lstsq``.
+
+Run from the repository root (``make bench`` runs it too):
+
+    .venv/bin/python benchmarks/bench_walkforward.py
+
+On the real 12h cache (skipped, with a note, when it is missing) and on a 100k-candle
+synthetic series: median wall time of ``walk_forward`` (refit every candle and every
+10 candles), its peak extra memory, and the naive loop (every refit is one lstsq on all
+rows so far: O(n^2 p^2)). On 100k candles the naive loop is timed on 200 evenly spaced
+refits and extrapolated. Prints the Markdown that goes to ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+
+from adalib.data import cache_path, read_cache, synthetic_candles
+from adalib.forecast import lag_columns, lagged_returns, train_forecaster
+from adalib.walkforward import walk_forward
+
+LAGS, MIN_TRAIN, REPEATS, NAIVE_SAMPLE = 2, 730, 5, 200
+
+
+def median_seconds(fn: Callable[[], object], repeats: int = REPEATS) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_mib(fn: Callable[[], object]) -> float:
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def naive_refit(x: np.ndarray, y: np.ndarray, j: int) -> np.ndarray:
+    return np.linalg.lstsq(np.column_stack([x[:j], np.ones(j)]), y[:j], rcond=None)[0]
+
+
+def naive_seconds(x: np.ndarray, y: np.ndarray) -> tuple[float, bool]:
+    """Seconds for the full naive loop (measured, or extrapolated from a sample of refits)."""
+    refits = np.arange(MIN_TRAIN, len(y))
+    if len(refits) <= 5000:
+        return median_seconds(lambda: [naive_refit(x, y, j) for j in refits], repeats=1), False
+    sample = refits[np.linspace(0, len(refits) - 1, NAIVE_SAMPLE).astype(int)]
+    seconds = median_seconds(lambda: [naive_refit(x, y, j) for j in sample], repeats=1)
+    return seconds * len(refits) / NAIVE_SAMPLE, True
+
+
+def bench(name: str, candles: pl.DataFrame) -> list[str]:
+    rows = lagged_returns(candles, LAGS).filter(pl.col("target").is_not_null())
+    x, y = rows.select(lag_columns(LAGS)).to_numpy(), rows["target"].to_numpy()
+    every_1 = median_seconds(lambda: walk_forward(x, y, min_train=MIN_TRAIN))
+    every_10 = median_seconds(lambda: walk_forward(x, y, min_train=MIN_TRAIN, every=10))
+    memory = peak_mib(lambda: walk_forward(x, y, min_train=MIN_TRAIN))
+    naive, extrapolated = naive_seconds(x, y)
+    check = walk_forward(x, y, min_train=MIN_TRAIN)
+    last = naive_refit(x, y, len(y) - 1)
+    error = float(np.max(np.abs(np.append(check.coef[-1], check.intercept[-1]) - last) / np.abs(last)))
+    fit = median_seconds(lambda: train_forecaster(candles, lags=LAGS), repeats=3)
+    naive_text = f"{naive:.2f} s" + (" (extrapolated)" if extrapolated else "")
+    return [
+        f"| {name} | {len(y):,} | {len(y) - MIN_TRAIN:,} | {every_1 * 1e3:.1f} ms | {every_10 * 1e3:.1f} ms "
+        f"| {memory:.1f} MiB | {naive_text} | {naive / every_1:,.0f}x | {error:.1e} | {fit * 1e3:.0f} ms |"
+    ]
+
+
+def main() -> None:
+    lines = [
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}; "
+        f"AR({LAGS}), expanding window from row {MIN_TRAIN}; median of {REPEATS} runs.",
+        "",
+        "| series | rows | refits (every 1) | walk_forward every 1 | every 10 | peak memory "
+        "| naive lstsq loop "
+        "| speed-up | rel. error last refit | train_forecaster (L-BFGS) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    train_forecaster(synthetic_candles(500), lags=LAGS)  # warm-up: torch imports its compiler on first use
+    if cache_path().exists():
+        lines += bench("real ADAUSDT 12h cache", read_cache())
+    else:
+        lines.append(f"| real data: not cached ({cache_path().name}); run `make data` | | | | | | | | | |")
+    lines += bench("synthetic, 100k candles", synthetic_candles(100_000, seed=1))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
