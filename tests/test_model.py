@@ -48,8 +48,8 @@ def test_fit_ar_equals_numpy_least_squares(coef: list[float], seed: int) -> None
     reference = lstsq_reference(x, y)
     model = fit_ar(x, y, seed=seed)
     got = np.append(model.coef(), model.intercept())
-    assert np.max(np.abs(got - reference)) / np.max(np.abs(reference)) < 1e-6
-    assert np.allclose(got[:-1], reference[:-1], rtol=1e-4, atol=1e-8)
+    assert np.max(np.abs(got - reference)) / np.max(np.abs(reference)) < 1e-10  # contract: 1e-4
+    assert np.allclose(got, reference, rtol=1e-9, atol=0)
     coef_ols, intercept_ols = ols(x, y)
     assert np.allclose(np.append(coef_ols, intercept_ols), reference, rtol=1e-12, atol=1e-15)
 
@@ -60,7 +60,7 @@ def test_fit_is_deterministic_and_seed_only_moves_the_start() -> None:
     a, b = fit_ar(x, y, seed=0), fit_ar(x, y, seed=0)
     assert torch.equal(a.linear.weight, b.linear.weight) and torch.equal(a.linear.bias, b.linear.bias)
     c = fit_ar(x, y, seed=123)
-    assert np.allclose(a.coef(), c.coef(), rtol=1e-6, atol=1e-10)
+    assert np.allclose(a.coef(), c.coef(), rtol=1e-10, atol=0)
 
 
 def test_ols_hand_computed() -> None:
