@@ -28,11 +28,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from adalib.metrics import metrics_table
+from adalib.report import write_json, write_parquet
 
 MODES = ("hold", "per_bar")
 TIME = pl.Datetime("ms", "UTC")
@@ -272,6 +275,20 @@ def buy_and_hold(
     return run_backtest(
         long, mode="hold", fee_rate=fee_rate, slippage_bps=slippage_bps, initial_capital=initial_capital
     )
+
+
+def save_backtest(result: BacktestResult, output_dir: Path, extra: dict[str, Any]) -> list[Path]:
+    """Write trades.parquet, equity.parquet and backtest_metrics.json (metrics plus ``extra``, e.g. the
+    data metadata and the parameters) into ``output_dir``, each atomically; returns the paths."""
+    paths = [
+        output_dir / "trades.parquet",
+        output_dir / "equity.parquet",
+        output_dir / "backtest_metrics.json",
+    ]
+    write_parquet(result.trades, paths[0])
+    write_parquet(result.equity, paths[1])
+    write_json(paths[2], {**extra, **result.metrics})
+    return paths
 
 
 def _funding_counts(interval_ms: int) -> tuple[pl.Expr, pl.Expr]:

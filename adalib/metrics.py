@@ -107,6 +107,35 @@ def metrics_table(equity: pl.DataFrame, trades: pl.DataFrame, by: str = "cfg") -
     )
 
 
+def drawdown(equity: pl.Expr | str = "equity") -> pl.Expr:
+    """``equity / cummax(equity) - 1`` (0 at a new high, negative below it)."""
+    eq = pl.col(equity) if isinstance(equity, str) else equity
+    return eq / eq.cum_max() - 1
+
+
+def monthly_returns(equity: pl.DataFrame) -> pl.DataFrame:
+    """Calendar-month returns of an equity frame (``open_time``, ``equity`` at each candle close):
+    the last equity of a month over the last equity of the month before (the first month starts from
+    the first row), with ``year`` and ``month`` columns."""
+    month_end = (
+        equity.group_by_dynamic("open_time", every="1mo")
+        .agg(pl.col("equity").last())
+        .with_columns(year=pl.col("open_time").dt.year(), month=pl.col("open_time").dt.month())
+    )
+    previous = pl.col("equity").shift(1, fill_value=equity["equity"][0])
+    return month_end.select(
+        "year", "month", ret=pl.when(previous > 0).then(pl.col("equity") / previous - 1).otherwise(0.0)
+    )
+
+
+def rolling_sharpe(equity: pl.Series, window: int) -> pl.Series:
+    """Annualised Sharpe ratio of the last ``window`` candle returns, at every candle (null before)."""
+    r = pl.Series(period_returns(equity))
+    return pl.concat(
+        [pl.Series([None], dtype=pl.Float64), r.rolling_mean(window) / r.rolling_std(window)]
+    ) * (math.sqrt(PERIODS_PER_YEAR))
+
+
 def period_returns(equity: pl.Series) -> np.ndarray:
     """The T - 1 simple returns of an equity curve (0 where the previous equity is not positive)."""
     e = equity.to_numpy().astype(float)

@@ -21,9 +21,11 @@ import polars as pl
 from adalib.data.schema import Candles
 from adalib.forecast import FORECAST_SCHEMA, forecast_frame
 from adalib.model import load_weights
-from adalib.paths import REPO_ROOT, resolve_existing, resolve_output
+from adalib.paths import resolve_existing, resolve_output
+from adalib.walkforward import walk_forward_frame
 
 SEGMENTS = ("test", "all")
+WALK_FORWARD_MIN_TRAIN = 100  # usable rows before the first walk-forward fit
 
 
 class ForecastsError(ValueError):
@@ -38,23 +40,16 @@ class ForecastsError(ValueError):
 @dataclass(frozen=True)
 class Segment:
     """``frame``: ``open_time, open, high, low, close, direction, y_hat, confidence, split`` for the
-    segment's candles; ``source``: where the forecasts came from (repository-relative)."""
+    segment's candles; ``source``: where the forecasts came from (as the parameters name it)."""
 
     frame: pl.DataFrame
     source: str
 
 
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
-
-
 def read_forecasts(path: str | Path) -> pl.DataFrame:
     """Read a forecasts file and check its columns, dtypes and values (raises ``ForecastsError``)."""
     path = Path(path)
-    name = _shown(path)
+    name = str(path)
     if not path.is_file():
         raise ForecastsError(name, "forecasts file not found (run notebooks/ADA_ML_model.ipynb to write it)")
     try:
@@ -108,16 +103,15 @@ def load_segment(
     if segment not in SEGMENTS:
         raise ForecastsError("segment", f"must be one of {SEGMENTS}, got {segment!r}")
     if forecasts_path is None:
-        default = resolve_output(Path(output_dir) / "forecasts.parquet")
-        path = default if default.is_file() else None
+        shown = str(Path(output_dir) / "forecasts.parquet")
+        path = resolve_output(shown)
     else:
-        path = resolve_existing(forecasts_path)
-    if path is not None:
-        forecasts, source = read_forecasts(path), _shown(path)
+        shown, path = str(forecasts_path), resolve_existing(forecasts_path)
+    if forecasts_path is not None or path.is_file():
+        forecasts, source = read_forecasts(path), shown
     else:
-        weights = resolve_existing(weights_path)
-        forecasts = forecast_frame(frame, load_weights(weights, symbol=symbol))
-        source = f"computed from {_shown(weights)}"
+        forecasts = forecast_frame(frame, load_weights(resolve_existing(weights_path), symbol=symbol))
+        source = f"computed from {weights_path}"
     first, last = frame["open_time"][0], frame["open_time"][-1]
     inside = forecasts.filter(pl.col("open_time").is_between(first, last))
     joined = inside.join(
@@ -155,3 +149,17 @@ def load_segment(
         "split",
     )
     return Segment(out, source)
+
+
+def walk_forward_signal(candles: Candles | pl.DataFrame, frame: pl.DataFrame, *, lags: int) -> pl.Series:
+    """``y_hat`` of an expanding-window AR(``lags``) refitted at every candle, for each row of ``frame``.
+
+    The forecast at candle t comes from a least-squares fit on the returns up to the close of
+    candle t only (``adalib.walkforward``). Null where there is none: rows with fewer than
+    ``WALK_FORWARD_MIN_TRAIN`` earlier usable rows, and the final candle (no target yet, so the
+    walk-forward does not list it; its signal s_{T-1} is never traded). Use it as an alternative
+    signal column in ``adalib.sweep.sweep``.
+    """
+    candles = candles.frame if isinstance(candles, Candles) else candles
+    wf = walk_forward_frame(candles, lags=lags, min_train=WALK_FORWARD_MIN_TRAIN)
+    return frame.select("open_time").join(wf, on="open_time", how="left", maintain_order="left")["y_hat"]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
+from adalib.backtest import TRADE_SCHEMA, run_backtest, save_backtest
 from adalib.data import synthetic_candles
-from adalib.forecast import forecast_frame, train_forecaster
+from adalib.forecast import forecast_frame, lagged_returns, train_forecaster
 from adalib.model import load_weights, save_weights
-from adalib.segment import ForecastsError, load_segment
+from adalib.segment import ForecastsError, load_segment, walk_forward_signal
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +101,36 @@ def test_forecasts_from_the_weights_equal_the_forecasting_api(setup) -> None:
     seg = load_segment(candles, weights_path=weights, output_dir="/nonexistent", segment="test")
     expected = forecast_frame(candles, load_weights(weights)).filter(pl.col("split") == "test")
     assert seg.frame["y_hat"].to_list() == expected["y_hat"].to_list()
+
+
+def test_walk_forward_signal_uses_no_future_data(setup) -> None:
+    candles, _, weights = setup
+    seg = load_segment(candles, forecasts_path=None, output_dir="/nonexistent", weights_path=weights)
+    full = walk_forward_signal(candles, seg.frame, lags=2)
+    # every test row has enough history; the final candle has no target, so the walk-forward lists no
+    # forecast for it (its signal is never traded anyway)
+    assert full.null_count() == 1 and full[-1] is None
+    cut = 450  # truncate the candles: forecasts up to the cut must not change
+    early = walk_forward_signal(candles.head(cut), seg.frame, lags=2)
+    known = seg.frame["open_time"] < candles["open_time"][cut - 1]
+    assert early.filter(known).to_list() == pytest.approx(full.filter(known).to_list(), rel=1e-12)
+    # and it is the least-squares fit on the rows before: check one row by hand with numpy
+    rows = lagged_returns(candles, 2).filter(pl.col("target").is_not_null())
+    t = rows["open_time"].to_list().index(seg.frame["open_time"][5])
+    x = np.column_stack([rows["lag_1"][:t], rows["lag_2"][:t], np.ones(t)])
+    beta = np.linalg.lstsq(x, rows["target"][:t].to_numpy(), rcond=None)[0]
+    assert full[5] == pytest.approx(
+        rows["lag_1"][t] * beta[0] + rows["lag_2"][t] * beta[1] + beta[2], rel=1e-9
+    )
+
+
+def test_save_backtest_writes_the_contract_files(setup, tmp_path: Path) -> None:
+    candles, _, weights = setup
+    seg = load_segment(candles, forecasts_path=None, output_dir="/nonexistent", weights_path=weights)
+    result = run_backtest(seg.frame, leverage=2.0)
+    paths = save_backtest(result, tmp_path, {"data_source": "synthetic", "mode": "hold"})
+    assert [p.name for p in paths] == ["trades.parquet", "equity.parquet", "backtest_metrics.json"]
+    assert pl.read_parquet(paths[0]).schema == pl.Schema(TRADE_SCHEMA)
+    assert pl.read_parquet(paths[1]).equals(result.equity)
+    saved = json.loads(paths[2].read_text())
+    assert saved["data_source"] == "synthetic" and saved["final_equity"] == result.metrics["final_equity"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
@@ -11,10 +12,13 @@ from scipy import stats
 
 from adalib.metrics import (
     PERIODS_PER_YEAR,
+    drawdown,
     metrics_table,
+    monthly_returns,
     period_returns,
     probabilistic_sharpe,
     return_significance,
+    rolling_sharpe,
     sharpe_t_stat,
 )
 
@@ -121,3 +125,28 @@ def test_probabilistic_sharpe_hand_computed() -> None:
     assert probabilistic_sharpe(0.1, 101, -1.0, 6.0) == pytest.approx(stats.norm.cdf(z), rel=1e-12)
     # against a benchmark equal to the estimate: a coin flip
     assert probabilistic_sharpe(0.1, 101, 0.0, 3.0, benchmark=0.1) == pytest.approx(0.5)
+
+
+def test_monthly_returns_drawdown_and_rolling_sharpe() -> None:
+    times = [
+        datetime(2024, 1, 30, tzinfo=UTC),
+        datetime(2024, 1, 31, 12, tzinfo=UTC),
+        datetime(2024, 2, 15, tzinfo=UTC),
+        datetime(2024, 3, 1, tzinfo=UTC),
+    ]
+    equity = pl.DataFrame({"open_time": times, "equity": [100.0, 110.0, 99.0, 120.0]}).with_columns(
+        pl.col("open_time").cast(pl.Datetime("ms", "UTC"))
+    )
+    months = monthly_returns(equity)
+    # January ends at 110 (from the first row's 100), February at 99, March at 120
+    assert months.rows() == [
+        (2024, 1, pytest.approx(0.1)),
+        (2024, 2, pytest.approx(-0.1)),
+        (2024, 3, pytest.approx(120 / 99 - 1)),
+    ]
+    assert equity.select(drawdown("equity"))["equity"].to_list() == [0, 0, pytest.approx(-0.1), 0]
+    curve = pl.Series(np.cumprod(1 + np.random.default_rng(3).normal(0.001, 0.02, 60)))
+    rolling = rolling_sharpe(curve, 10)
+    r = period_returns(curve)
+    assert rolling.len() == 60 and rolling[:10].null_count() == 10
+    assert rolling[-1] == pytest.approx(r[-10:].mean() / r[-10:].std(ddof=1) * math.sqrt(730), rel=1e-9)
