@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 from scipy.stats import norm
 
-from adalib.data.schema import Candles
+from adalib.data.schema import TWELVE_HOURS, Candles
 from adalib.model import INTERVAL, Forecaster, fit_ar
 from adalib.timefmt import iso_z, parse_utc, utc_literal
 
@@ -52,13 +52,18 @@ def lagged_returns(candles: pl.DataFrame | Candles, lags: int) -> pl.DataFrame:
 
     ``ret`` is ``ln(close_t / close_{t-1})`` and ``target`` is the next candle's return
     (null on the final candle). Every column of row t uses closes up to t only, except
-    ``target``.
+    ``target``. Raises ``ValueError`` unless the candles are consecutive 12h candles.
     """
     frame = _frame(candles)
     if not isinstance(lags, int) or lags < 1:
         raise ValueError(f"lags must be a positive integer, got {lags!r}")
     if frame.height < lags + 1:
         raise ValueError(f"need at least lags + 1 = {lags + 1} candles for {lags} lags, got {frame.height}")
+    steps = frame.select(pl.col("open_time").diff().drop_nulls().unique()).to_series()
+    if steps.len() and steps.to_list() != [TWELVE_HOURS]:
+        raise ValueError(
+            f"candles must be consecutive 12h candles; open_time steps found: {sorted(steps.to_list())}"
+        )
     ret = (pl.col("close") / pl.col("close").shift(1)).log()
     return (
         frame.select("open_time", "close", ret.alias("ret"))

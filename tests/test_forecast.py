@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adalib.data import Candles, synthetic_candles
@@ -43,6 +43,9 @@ def candles_from_closes(closes: list[float]) -> pl.DataFrame:
             **dict.fromkeys(["open", "high", "low", "close", "volume"], pl.Float64),
         },
     )
+
+
+SMALL = synthetic_candles(60, seed=11)
 
 
 def forecaster(coef: tuple[float, ...], intercept: float = 0.0, resid_std: float = 0.1) -> Forecaster:
@@ -109,6 +112,25 @@ def test_direction_rule_with_threshold(y_hat: float, threshold: float, direction
     assert frame["direction"].to_list() == [direction] * 3
     assert frame["confidence"].to_list() == pytest.approx([phi(abs(y_hat) / 0.01)] * 3)
     assert 0.5 <= frame["confidence"][0] < 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    coef=st.lists(st.floats(-1, 1), min_size=1, max_size=4),
+    intercept=st.floats(-0.01, 0.01),
+    resid_std=st.floats(1e-4, 0.2),
+    threshold=st.floats(0, 0.01),
+)
+def test_direction_and_confidence_invariants(
+    coef: list[float], intercept: float, resid_std: float, threshold: float
+) -> None:
+    frame = forecast_frame(SMALL, forecaster(tuple(coef), intercept, resid_std), threshold=threshold)
+    y_hat, direction, confidence = (frame[c].to_numpy() for c in ("y_hat", "direction", "confidence"))
+    assert (direction == np.where(y_hat > threshold, 1, np.where(y_hat < -threshold, -1, 0))).all()
+    assert ((confidence >= 0.5) & (confidence <= 1)).all()
+    # confidence grows with |y_hat|
+    order = np.argsort(np.abs(y_hat), kind="stable")
+    assert (np.diff(confidence[order]) >= 0).all()
 
 
 @given(n=st.integers(1, 10_000), fraction=st.floats(0.01, 0.99))
@@ -197,6 +219,10 @@ def test_bad_arguments_fail_before_any_work() -> None:
         train_forecaster(candles, test_fraction=1.0)
     with pytest.raises(ValueError, match="need at least 4 train rows"):
         train_forecaster(candles.head(6), lags=2, test_fraction=0.5)
+    with pytest.raises(ValueError, match="consecutive 12h candles"):
+        lagged_returns(candles.filter(pl.int_range(pl.len()) != 10), 2)  # a gap
+    with pytest.raises(ValueError, match="consecutive 12h candles"):
+        lagged_returns(synthetic_candles(50, interval=timedelta(hours=1)), 2)
     with pytest.raises(ValueError, match="threshold must be >= 0"):
         forecast_frame(candles, forecaster((0.1,)), threshold=-0.1)
 
