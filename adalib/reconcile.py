@@ -25,6 +25,7 @@ def place_order(
     sleep: Callable[[float], None] = time.sleep,
     lookup_delay: float = 1.0,
     attempts: int = 2,
+    note: Callable[[str], None] = print,
 ) -> tuple[dict[str, Any], bool]:
     """Send ``order`` at most once per definite answer; returns (order, placed in this call).
 
@@ -45,10 +46,12 @@ def place_order(
                 reduce_only=order.reduce_only,
             )
             return answer, True
-        except UnknownOutcome:
+        except UnknownOutcome as exc:
+            note(f"{exc}: looking up {order.client_order_id} before anything is resent")
             sleep(lookup_delay)
             found = client.get_order(symbol, order.client_order_id)
             if found is not None:
+                note(f"found {order.client_order_id} ({found.get('status')}): not sent again")
                 return found, True
     raise UnknownOutcome(
         f"order {order.client_order_id}: no definite answer after {attempts} attempts and lookups by client "
@@ -88,7 +91,7 @@ def reconcile(
         if order.leg == "open" and margin_pending:
             note(f"margin type {margin_type}: {client.set_margin_type(symbol, margin_type)}")
             margin_pending = False
-        answer, new = place_order(client, symbol, order, sleep=sleep, lookup_delay=lookup_delay)
+        answer, new = place_order(client, symbol, order, sleep=sleep, lookup_delay=lookup_delay, note=note)
         if new:
             placed.append(order.client_order_id)
         else:

@@ -134,7 +134,7 @@ def fetch_candles(
 ) -> Candles:
     """The last closed 12h candles from ``{base_url}/fapi/v1/klines`` (the candle still open is dropped)."""
     end_at = parse_utc(end)
-    stop = now_ms if end_at is None else min(now_ms, int(end_at.timestamp() * 1000))
+    stop = None if end_at is None else min(now_ms, int(end_at.timestamp() * 1000))
     frame = klines_frame(client.klines(symbol, "12h", limit=KLINES_HISTORY, end_ms=stop))
     frame = frame.filter((pl.col("open_time").dt.epoch("ms") + TWELVE_HOURS_MS) <= now_ms)
     if start is not None:

@@ -13,6 +13,7 @@ from exec_support import CANDLES, NOW, Sleeps, env, next_candle, order_posts, tr
 
 from adalib.binance.errors import UnknownOutcome
 from adalib.binance.fake import FakeBinance
+from adalib.binance.journal import Journal, journal_frame
 from adalib.timefmt import iso_z
 from adalib.trade import ExecutionParams, ExecutionRefused, main, run_execution
 
@@ -283,3 +284,20 @@ class _Recording(requests.Session):
     def request(self, method, url, *args, **kwargs):  # type: ignore[override]
         self.urls.append(url)
         return super().request(method, url, *args, **kwargs)
+
+
+def test_journal_table_reads_the_same_on_every_run(tmp_path, weights):
+    tables = []
+    for attempt in range(2):
+        with FakeBinance(CANDLES, now=NOW) as fake:
+            fake.set_position(-100)
+            fake.inject("503_after")
+            _run(fake, tmp_path / f"run{attempt}", weights[1])
+            entries = Journal(tmp_path / f"run{attempt}" / "orders.jsonl").read()
+            assert len(entries) == len(fake.requests)
+        tables.append(journal_frame(entries))
+    assert tables[0].equals(tables[1])
+    assert not any(
+        re.search(r"(?i)time", text) for text in tables[0]["params"].to_list() + tables[0]["answer"].to_list()
+    )
+    assert "FILLED BUY 100 @" in tables[0]["answer"].to_list()[tables[0]["status"].to_list().index(503) + 1]

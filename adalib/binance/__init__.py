@@ -25,7 +25,7 @@ from adalib.binance.errors import (
     UnknownOutcome,
 )
 from adalib.binance.fake import FakeBinance
-from adalib.binance.journal import Journal
+from adalib.binance.journal import Journal, journal_frame
 from adalib.binance.rules import ADAUSDT_ASSUMED_INFO, SymbolRules, decimal_str
 
 __all__ = [
@@ -47,5 +47,6 @@ __all__ = [
     "UnknownOutcome",
     "decimal_str",
     "encode_params",
+    "journal_frame",
     "sign",
 ]

@@ -204,7 +204,8 @@ class BinanceClient:
             else:
                 query = encode_params(sent)
             url = f"{self.base_url}{path}" + (f"?{query}" if query else "")
-            entry: dict[str, Any] = {"method": method, "path": path, "params": sent, "signed": signed}
+            shown = {k: wire_value(v) for k, v in sent.items()}
+            entry: dict[str, Any] = {"method": method, "path": path, "params": shown, "signed": signed}
             self.sent["signed" if signed else "public"] += 1
             try:
                 response = self.session.request(method, url, headers=headers, timeout=self.timeout)
@@ -227,8 +228,8 @@ class BinanceClient:
                 payload = response.text[:300]
             status = response.status_code
             ok = 200 <= status < 300
-            shown = summarise(payload) if (ok and summarise) else payload
-            self._log({**entry, "status": status, "response": shown})
+            answer = summarise(payload) if (ok and summarise) else payload
+            self._log({**entry, "status": status, "response": answer})
             if ok:
                 return payload
             retry_after = response.headers.get("Retry-After")
@@ -248,7 +249,8 @@ class BinanceClient:
                 continue
             if status >= 500:
                 if not idempotent:
-                    raise UnknownOutcome(f"{method} {path}: HTTP {status}; outcome unknown: {payload}")
+                    detail = payload.get("msg") if isinstance(payload, dict) else payload
+                    raise UnknownOutcome(f"{method} {path}: HTTP {status} ({detail}); outcome unknown")
                 failures += 1
                 if failures > retries:
                     raise ExchangeUnavailable(f"{method} {path}: HTTP {status}: {payload}")

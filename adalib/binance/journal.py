@@ -23,8 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 REDACTED = "***"
 DROPPED_PARAMS = ("signature",)
+CLOCK_PARAMS = ("timestamp", "recvWindow")
 
 
 def _mask(value: Any, secrets: tuple[str, ...]) -> Any:
@@ -68,3 +71,46 @@ class Journal:
         if not self.path.exists():
             return []
         return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _untimed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _untimed(v) for k, v in value.items() if "time" not in k.lower()}
+    if isinstance(value, list):
+        return [_untimed(v) for v in value]
+    return value
+
+
+def _answer(entry: dict[str, Any]) -> str:
+    response = entry.get("response")
+    if entry.get("status") is None:
+        return f"no answer ({str(entry.get('error', '')).split(':')[0]})"
+    if isinstance(response, dict) and "clientOrderId" in response:
+        return f"{response['status']} {response['side']} {response['executedQty']} @ {response['avgPrice']}"
+    if isinstance(response, dict) and "code" in response and entry["status"] != 200:
+        return f"{response['code']} {response.get('msg', '')}"
+    text = json.dumps(_untimed(response), separators=(",", ":"))
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def journal_frame(entries: list[dict[str, Any]]) -> pl.DataFrame:
+    """The journal as a table for reading: clock fields (``time``, ``timestamp``, ``recvWindow``
+    and response times) are left out, so the same requests always print the same."""
+    return pl.DataFrame(
+        {
+            "method": [e["method"] for e in entries],
+            "path": [e["path"] for e in entries],
+            "params": [
+                " ".join(f"{k}={v}" for k, v in e["params"].items() if k not in CLOCK_PARAMS) for e in entries
+            ],
+            "status": [e.get("status") for e in entries],
+            "answer": [_answer(e) for e in entries],
+        },
+        schema={
+            "method": pl.String,
+            "path": pl.String,
+            "params": pl.String,
+            "status": pl.Int64,
+            "answer": pl.String,
+        },
+    )

@@ -1,0 +1,103 @@
+"""ADA_executing_orders.ipynb runs headless with non-default parameters and writes the contract artifacts."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+from exec_support import write_weights
+
+from adalib.paths import REPO_ROOT
+
+NOTEBOOK = REPO_ROOT / "notebooks" / "ADA_executing_orders.ipynb"
+PARAMETERS = {
+    "mode": "dry-run",
+    "base_url": None,
+    "symbol": "ADAUSDT",
+    "leverage": 1,
+    "margin_type": "ISOLATED",
+    "position_fraction": 1.0,
+    "threshold": 0.0,
+    "max_notional": 1000.0,
+    "weights_path": "model_weights.pth",
+    "data_path": None,
+    "dry_run_balance": 10000.0,
+    "confirm_live": False,
+    "output_dir": "artifacts",
+    "start": None,
+    "end": None,
+}
+SUMMARY_FIELDS = {"mode", "symbol", "candle_open_time", "y_hat", "direction", "confidence", "position_before",
+                  "target_qty", "position_after", "orders"}  # fmt: skip
+
+
+def run(tmp: Path, **parameters: object) -> nbformat.NotebookNode:
+    papermill.execute_notebook(
+        str(NOTEBOOK), str(tmp / "executed.ipynb"), parameters=parameters, cwd=str(NOTEBOOK.parent),
+        kernel_name="python3", progress_bar=False,
+    )  # fmt: skip
+    return nbformat.read(tmp / "executed.ipynb", as_version=4)
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, nbformat.NotebookNode]:
+    tmp = tmp_path_factory.mktemp("exec_notebook")
+    weights = write_weights(tmp, intercept=0.001, coef=(0.05, -0.08))  # last signal: long
+    nb = run(tmp, data_path="synthetic", leverage=2, threshold=0.001, max_notional=500.0,
+             weights_path=weights, output_dir=str(tmp / "out"))  # fmt: skip
+    return tmp / "out", nb
+
+
+def test_parameters_cell_holds_exactly_the_contract_parameters() -> None:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and nb.cells[0].cell_type == "markdown" and nb.cells[1] is tagged[0]
+    assigned = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(tagged[0].source).body}
+    assert assigned == PARAMETERS
+    assert nb.metadata.kernelspec.name == "python3"
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "def " not in code and "class " not in code  # the logic lives in adalib
+
+
+def test_writes_the_contract_artifacts_for_the_run_and_the_demo(executed) -> None:
+    out, _ = executed
+    summary = json.loads((out / "execution_summary.json").read_text())
+    assert SUMMARY_FIELDS <= set(summary)
+    assert (summary["mode"], summary["leverage"], summary["data_source"]) == ("dry-run", 2, "synthetic")
+    assert summary["orders"] == [] and summary["position_after"] == summary["position_before"] == "0"
+    target = abs(int(summary["target_qty"]))
+    assert target == 0 or target * float(summary["mark_price"]) <= 500.0  # max_notional caps leverage 2
+    requests = [json.loads(line) for line in (out / "orders.jsonl").read_text().splitlines()]
+    assert requests and not any(r["signed"] for r in requests)  # dry run: no signed request
+    assert summary["direction"] == 1 and len(summary["planned_orders"]) == 1
+    demo = json.loads((out / "fake_exchange" / "execution_summary.json").read_text())  # the rerun's
+    assert demo["mode"] == "testnet" and demo["orders"] == [] and demo["position_after"] == demo["target_qty"]
+    assert demo["candle_open_time"] == summary["candle_open_time"] and int(demo["target_qty"]) > 0
+    journal = [json.loads(line) for line in (out / "fake_exchange" / "orders.jsonl").read_text().splitlines()]
+    posts = [j for j in journal if j["method"] == "POST" and j["path"] == "/fapi/v1/order"]
+    assert [p["status"] for p in posts] == [200, 503, 200]  # open a short; reverse: close (answer lost), open
+    assert [p["params"]["side"] for p in posts] == ["SELL", "BUY", "BUY"] and posts[1]["params"][
+        "reduceOnly"
+    ] == "true"
+    assert len({p["params"]["newClientOrderId"] for p in posts}) == 3
+
+
+def test_outputs_are_clean_and_hold_no_secrets(executed) -> None:
+    _, nb = executed
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"]
+    text = "\n".join(o.get("text", "") + "".join(str(v) for v in o.get("data", {}).values()) for o in outputs)
+    assert "would send: POST /fapi/v1/order" in text and "found adalib-ADAUSDT-" in text
+    assert not re.search(r"\b[0-9a-f]{64}\b", text)  # no key, secret or signature (all 64 hex digits)
+    assert "127.0.0.1" not in text and "signature" not in text
+
+
+def test_bad_parameter_fails_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(papermill.PapermillExecutionError, match="parameter mode='paper'"):
+        run(tmp_path, mode="paper", output_dir=str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
