@@ -169,7 +169,11 @@ class _Run:
     def candles(self, now_ms: int, offline: bool) -> Candles:
         p = self.params
         if not offline:
-            return fetch_candles(self.client, p.symbol, now_ms, p.start, p.end)
+            try:
+                return fetch_candles(self.client, p.symbol, now_ms, p.start, p.end)
+            except ExchangeUnavailable:
+                if self.trading:
+                    raise
         self.note("data_path=None needs /fapi/v1/klines: falling back to data_path='auto'")
         return load_candles("auto", symbol=p.symbol, binance_url=p.url(), start=p.start, end=p.end)
 
@@ -372,14 +376,26 @@ def run_execution(
 
 def main(argv: list[str] | None = None) -> int:
     """The command line: every notebook parameter as a ``--flag``; prints the summary as JSON."""
-    parser = argparse.ArgumentParser(prog="python -m adalib.trade", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m adalib.trade",
+        description="One execution run (CONTRACT.md section 4): the model's signal on the last closed 12h "
+        "candle, the target position and the orders that reach it. Keys come from BINANCE_API_KEY and "
+        "BINANCE_API_SECRET.",
+    )
+    choices = {"mode": MODES, "margin_type": MARGIN_TYPES}
     for f in fields(ExecutionParams):
         flag = "--" + f.name.replace("_", "-")
         if f.name == "confirm_live":
             parser.add_argument(flag, action="store_true", help="allow mode live to send real orders")
         else:
             kind = {"leverage": int}.get(f.name, float if isinstance(f.default, float) else str)
-            parser.add_argument(flag, type=kind, default=f.default, help=f"default: {f.default!r}")
+            parser.add_argument(
+                flag,
+                type=kind,
+                default=f.default,
+                choices=choices.get(f.name),
+                help=f"default: {f.default!r}",
+            )
     params = ExecutionParams(**vars(parser.parse_args(argv)))
     try:
         result = run_execution(params)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
-
 from adalib.binance.fake import FakeBinance
 from adalib.data import synthetic_candles
 from adalib.model import Forecaster, save_weights
@@ -53,8 +51,3 @@ def next_candle(fake: FakeBinance) -> None:
 def order_posts(fake: FakeBinance) -> list[dict]:
     """Every POST /fapi/v1/order that reached the fake (whatever its answer)."""
     return [r for r in fake.requests if r["method"] == "POST" and r["path"] == "/fapi/v1/order"]
-
-
-def last_close(fake: FakeBinance) -> float:
-    closed = CANDLES.filter(pl.col("open_time").dt.epoch("ms") + TWELVE_HOURS_MS <= fake.now_ms())
-    return closed["close"][-1]

@@ -129,7 +129,6 @@ class BinanceClient:
         self.time_offset_ms: int | None = None
         self.used_weight: dict[str, int] = {}
         self.order_count: dict[str, int] = {}
-        self.sent = {"public": 0, "signed": 0}
 
     @classmethod
     def from_env(cls, base_url: str, env: Mapping[str, str] | None = None, **kwargs: Any) -> BinanceClient:
@@ -206,7 +205,6 @@ class BinanceClient:
             url = f"{self.base_url}{path}" + (f"?{query}" if query else "")
             shown = {k: wire_value(v) for k, v in sent.items()}
             entry: dict[str, Any] = {"method": method, "path": path, "params": shown, "signed": signed}
-            self.sent["signed" if signed else "public"] += 1
             try:
                 response = self.session.request(method, url, headers=headers, timeout=self.timeout)
             except requests.RequestException as exc:

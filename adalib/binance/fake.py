@@ -544,8 +544,5 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._respond("POST")
 
-    def do_DELETE(self) -> None:
-        self._respond("DELETE")
-
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr
         pass
