@@ -448,9 +448,10 @@ def _trades(ends: pl.LazyFrame, interval_ms: int) -> pl.LazyFrame:
             entry_price=entry,
             exit_price=exit_price,
             fees=fees,
-            funding=pl.col("funding_rate_8h") * qty * paid + 0.0,  # + 0.0: no -0.0 for shorts
+            funding=pl.col("funding_rate_8h") * qty * paid,
         )
         .with_columns(
+            funding=pl.when(pl.col("funding") == 0).then(0.0).otherwise("funding"),  # no -0.0 for shorts
             pnl=pl.when(liq)
             .then(-pl.col("position_fraction") * pl.col("e_before"))
             .otherwise(

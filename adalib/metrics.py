@@ -107,6 +107,31 @@ def metrics_table(equity: pl.DataFrame, trades: pl.DataFrame, by: str = "cfg") -
     )
 
 
+SIGNED = ("total_return", "cagr", "max_drawdown", "avg_trade_return", "buy_hold_return")
+SHARE = ("ann_vol", "win_rate", "exposure")
+RATIO = ("sharpe", "sortino", "calmar", "profit_factor")
+COUNT = ("n_trades", "liquidated", "periods_per_year")
+
+
+def format_metric(name: str, value: float | int | None) -> str:
+    """A metric as a report shows it: percentages, ratios with 2 decimals, USDT with 2, counts.
+
+    >>> format_metric("total_return", -0.25), format_metric("sharpe", None), format_metric("n_trades", 3.0)
+    ('-25.00%', 'n/a', '3')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if name in COUNT:
+        return str(int(value))
+    if name in SIGNED:
+        return f"{value:+.2%}"
+    if name in SHARE:
+        return f"{value:.2%}"
+    if name in RATIO:
+        return f"{value:.2f}"
+    return f"{value:,.2f}"
+
+
 def drawdown(equity: pl.Expr | str = "equity") -> pl.Expr:
     """``equity / cummax(equity) - 1`` (0 at a new high, negative below it)."""
     eq = pl.col(equity) if isinstance(equity, str) else equity

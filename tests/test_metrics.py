@@ -13,6 +13,7 @@ from scipy import stats
 from adalib.metrics import (
     PERIODS_PER_YEAR,
     drawdown,
+    format_metric,
     metrics_table,
     monthly_returns,
     period_returns,
@@ -150,3 +151,27 @@ def test_monthly_returns_drawdown_and_rolling_sharpe() -> None:
     r = period_returns(curve)
     assert rolling.len() == 60 and rolling[:10].null_count() == 10
     assert rolling[-1] == pytest.approx(r[-10:].mean() / r[-10:].std(ddof=1) * math.sqrt(730), rel=1e-9)
+
+
+def test_format_metric() -> None:
+    shown = {
+        k: format_metric(k, v)
+        for k, v in {
+            "final_equity": 12345.678,
+            "total_return": 0.0123,
+            "exposure": 0.5,
+            "sharpe": 1.234,
+            "profit_factor": math.inf,
+            "liquidated": 2,
+            "win_rate": float("nan"),
+        }.items()
+    }
+    assert shown == {
+        "final_equity": "12,345.68",
+        "total_return": "+1.23%",
+        "exposure": "50.00%",
+        "sharpe": "1.23",
+        "profit_factor": "inf",
+        "liquidated": "2",
+        "win_rate": "n/a",
+    }
