@@ -56,37 +56,15 @@ TRADE_SCHEMA: dict[str, pl.DataType] = {
 }
 EQUITY_SCHEMA: dict[str, pl.DataType] = {"open_time": TIME, "position": pl.Float64(), "equity": pl.Float64()}
 # The per-configuration parameter columns ``simulate`` reads (slippage as a fraction, not bps).
-PARAM_COLUMNS = (
-    "per_bar",
-    "fee_rate",
-    "slip",
-    "leverage",
-    "position_fraction",
-    "mmr",
-    "funding_rate_8h",
-    "initial_capital",
-)
+PARAM_COLUMNS = ("per_bar", "fee_rate", "slip", "leverage", "position_fraction", "mmr", "funding_rate_8h",
+                 "initial_capital")  # fmt: skip
 
 
-# what ``_trades`` reads from a trade's last candle
-TRADE_INPUTS = (
-    "cfg",
-    "open_time",
-    "entry_time",
-    "pos",
-    "entry",
-    "p_liq",
-    "exit_fill",
-    "liq",
-    "g",
-    "f",
-    "fcum",
-    "fee_rate",
-    "leverage",
-    "position_fraction",
-    "funding_rate_8h",
-    "initial_capital",
-)
+# what the trades are made from (each trade's last candle), and what the liquidation passes read
+TRADE_INPUTS = ("cfg", "close_time", "entry_time", "pos", "entry", "p_liq", "exit_fill", "liq", "g", "f",
+                "fcum", "fee_rate", "leverage", "position_fraction", "funding_rate_8h",
+                "initial_capital")  # fmt: skip
+LIQUIDATION_INPUTS = ("i", "pos", "held", "open", "high", "low", "slip", "leverage", "mmr")
 
 
 class BacktestError(ValueError):
@@ -145,11 +123,13 @@ def check_params(
             raise BacktestError(f"parameter {name}: {problem}")
 
 
-def check_candles(frame: pl.DataFrame, signals: tuple[str, ...] = ()) -> tuple[pl.DataFrame, int]:
+def check_candles(frame: pl.DataFrame, signals: tuple[str, ...] = ()) -> pl.DataFrame:
     """Validate the candle columns of a segment frame (and that ``signals`` exist).
 
-    Returns ``open_time`` (as ``Datetime("ms", "UTC")``) and the Float64 prices, plus the
-    candle interval in ms. Raises ``BacktestError`` naming the column and the first bad row.
+    Returns ``open_time`` (as ``Datetime("ms", "UTC")``) and the Float64 prices, with what the
+    engine needs per candle: ``close_time`` (``open_time`` + the interval), ``events`` (funding
+    events at 00:00/08:00/16:00 UTC inside ``[open_time, close_time)``) and ``at_open`` (1 if one
+    of them is at ``open_time``). Raises ``BacktestError`` naming the column and the first bad row.
     """
     missing = [c for c in (*FRAME_COLUMNS[:5], *signals) if c not in frame.columns]
     if missing:
@@ -161,10 +141,12 @@ def check_candles(frame: pl.DataFrame, signals: tuple[str, ...] = ()) -> tuple[p
     times = pl.col("open_time")
     if frame.schema["open_time"].time_zone is None:  # naive means UTC
         times = times.dt.replace_time_zone("UTC")
-    out = frame.select(
-        times.dt.convert_time_zone("UTC").cast(TIME).alias("open_time"),
-        *[pl.col(c).cast(pl.Float64, strict=False) for c in FRAME_COLUMNS[1:5]],
-    )
+    if frame.schema["open_time"] != TIME:
+        times = times.dt.convert_time_zone("UTC").cast(TIME)
+    prices = [
+        pl.col(c).cast(pl.Float64, strict=False) for c in FRAME_COLUMNS[1:5] if frame.schema[c] != pl.Float64
+    ]
+    out = frame.select(times.alias("open_time"), *FRAME_COLUMNS[1:5]).with_columns(prices)
     step = pl.col("open_time").dt.epoch("ms").diff()
     found = out.select(
         *[
@@ -181,7 +163,12 @@ def check_candles(frame: pl.DataFrame, signals: tuple[str, ...] = ()) -> tuple[p
             )
     if found["step_min"] <= 0 or found["step_min"] != found["step_max"]:
         raise BacktestError("frame column 'open_time': times must be ascending and evenly spaced (no gaps)")
-    return out, int(found["step_min"])
+    t0, step, every = pl.col("open_time").cast(pl.Int64), int(found["step_min"]), FUNDING_EVERY_MS
+    return out.with_columns(
+        close_time=pl.col("open_time") + pl.duration(milliseconds=step),
+        events=(t0 + step + every - 1) // every - (t0 + every - 1) // every,
+        at_open=(t0 % every == 0).cast(pl.Int64),
+    )
 
 
 def check_signal(frame: pl.DataFrame, name: str) -> pl.Series:
@@ -232,8 +219,7 @@ def run_backtest(
         initial_capital=initial_capital,
     )
     check_params(**params)
-    candles, interval_ms = check_candles(frame, ("direction",))
-    rows = candles.with_columns(
+    rows = check_candles(frame, ("direction",)).with_columns(
         signal=check_signal(frame, "direction"),
         cfg=pl.lit(0, pl.UInt32),
         i=pl.int_range(pl.len(), dtype=pl.Int32),
@@ -246,8 +232,8 @@ def run_backtest(
         funding_rate_8h=pl.lit(float(funding_rate_8h)),
         initial_capital=pl.lit(float(initial_capital)),
     )
-    trades, equity = simulate(rows, interval_ms)
-    metrics = metrics_table(equity, trades).drop("cfg", "skew", "kurtosis", "n_periods").row(0, named=True)
+    trades, equity = simulate(rows)
+    metrics = metrics_table(equity, trades).drop("cfg", "n_periods").row(0, named=True)
     return BacktestResult(
         trades=trades.select(list(TRADE_SCHEMA)),
         equity=equity.select(list(EQUITY_SCHEMA)),
@@ -291,176 +277,150 @@ def save_backtest(result: BacktestResult, output_dir: Path, extra: dict[str, Any
     return paths
 
 
-def _funding_counts(interval_ms: int) -> tuple[pl.Expr, pl.Expr]:
-    """Funding events inside ``[open_time, open_time + interval)`` and whether one sits at the open."""
-    t0, every = pl.col("open_time").dt.epoch("ms"), FUNDING_EVERY_MS
-    inside = (t0 + interval_ms + every - 1) // every - (t0 + every - 1) // every
-    return inside, (t0 % every == 0).cast(pl.Int64)
-
-
-def _liquidations(df: pl.DataFrame, starts: pl.Series) -> pl.DataFrame:
-    """Entry fill, liquidation price and first liquidating candle (``liq``) of each trade, given its
-    ``starts``; ``more``: the starts plus a new trade after each liquidation that the run continues."""
-    start, pos, entry, p_liq = pl.col("start"), pl.col("pos"), pl.col("entry"), pl.col("p_liq")
-    hit = pl.col("held") & pl.when(pos > 0).then(pl.col("low") <= p_liq).otherwise(pl.col("high") >= p_liq)
-    hits = pl.col("hits")
-    return (
-        df.lazy()
-        .select("pos", "held", "open", "high", "low", "slip", "leverage", "mmr", start=starts)
-        .with_columns(entry=pl.when(start).then(pl.col("open") * (1 + pos * pl.col("slip"))).forward_fill())
-        .with_columns(
-            p_liq=pl.when(pos > 0)
-            .then(entry * (1 - 1 / pl.col("leverage")) / (1 - pl.col("mmr")))
-            .otherwise(entry * (1 + 1 / pl.col("leverage")) / (1 + pl.col("mmr"))),
+# The simulation as stages of column expressions, built once: each stage is one ``with_columns`` on
+# the long frame (a stage may only use columns that earlier stages made).
+C = pl.col
+FIRST = C("i") == 0
+POS, HELD, START, ENTRY, P_LIQ, LIQ, G = (
+    C(n) for n in ("pos", "held", "start", "entry", "p_liq", "liq", "g")
+)
+K = C("position_fraction") * C("leverage")  # return per unit of price move: margin share times leverage
+POSITIONS = (
+    # the position during candle u is the signal known at the close of candle u-1; candle 0 is flat
+    (pl.when(FIRST).then(0).otherwise(C("signal").shift(1)).cast(pl.Int8).alias("pos"),),
+    # held candles, and where a run of one side begins (every held candle in per_bar); candle 0 is
+    # never held, so a shift never carries a previous configuration's rows into a trade
+    (
+        (POS != 0).alias("held"),
+        ((POS != 0) & (C("per_bar") | (POS != POS.shift(1)))).alias("run_start"),
+    ),
+)
+LIQUIDATION_PRICE = (
+    pl.when(POS > 0)
+    .then(ENTRY * (1 - 1 / C("leverage")) / (1 - C("mmr")))
+    .otherwise(ENTRY * (1 + 1 / C("leverage")) / (1 + C("mmr")))
+)
+HITS = C("hits")
+LIQUIDATIONS = (  # given the trade starts: entry fill, liquidation price, first liquidating candle
+    (pl.when(START).then(C("open") * (1 + POS * C("slip"))).forward_fill().alias("entry"),),
+    (
+        LIQUIDATION_PRICE.alias("p_liq"),
+        (
+            HELD
+            & pl.when(POS > 0).then(C("low") <= LIQUIDATION_PRICE).otherwise(C("high") >= LIQUIDATION_PRICE)
         )
-        .with_columns(hit=hit)
-        .with_columns(hits=pl.col("hit").cast(pl.Int32).cum_sum())
-        .with_columns(  # the first hit since the trade's start
-            liq=pl.col("hit")
-            & (hits - pl.when(start).then(hits - pl.col("hit").cast(pl.Int32)).forward_fill() == 1),
+        .cast(pl.Int32)
+        .alias("hit"),
+    ),
+    (C("hit").cum_sum().alias("hits"),),
+    # the first hit since the trade's start
+    (((C("hit") == 1) & (HITS - pl.when(START).then(HITS - C("hit")).forward_fill() == 1)).alias("liq"),),
+    # after a liquidation the run goes on as a new trade from the next candle's open
+    ((START | (LIQ.shift(1, fill_value=False) & HELD)).alias("more"),),
+)
+EXIT_FILL = C("close") * (1 - POS * C("slip"))
+FUNDING = C("funding_rate_8h") * C("fcum") / ENTRY  # funding paid so far, per unit of entry notional
+TRADE_ROWS = (
+    (
+        START.cast(pl.Int64).cum_sum().alias("tid"),
+        pl.when(START).then(C("open_time")).forward_fill().alias("entry_time"),
+        # a trade ends where it is liquidated or where the next candle starts anew or is flat
+        (HELD & (LIQ | (START | ~HELD).shift(-1, fill_value=True))).alias("end"),
+        # funding per unit of quantity and rate in each held candle: events strictly after the entry
+        (POS.cast(pl.Float64) * C("open") * (C("events") - START.cast(pl.Int64) * C("at_open"))).alias("f"),
+    ),
+    (C("f").cum_sum().alias("fsum"),),
+    # funding since the trade's entry: the running sum minus its value before the entry
+    (
+        (C("fsum") - pl.when(START).then(C("fsum") - C("f")).forward_fill()).alias("fcum"),
+        EXIT_FILL.alias("exit_fill"),
+    ),
+    (  # the trade's return so far: marked to market, settled at its exit, -fraction if liquidated
+        pl.when(LIQ)
+        .then(-C("position_fraction"))
+        .when(C("end"))
+        .then(
+            K
+            * (
+                POS * (C("exit_fill") - ENTRY) / ENTRY
+                - C("fee_rate") * (1 + C("exit_fill") / ENTRY)
+                - FUNDING
+            )
         )
-        .select(
-            "start", "entry", "p_liq", "liq", more=start | (pl.col("liq").shift(1, fill_value=False) & "held")
-        )
-        .collect()
-    )
+        .otherwise(K * (POS * (C("close") - ENTRY) / ENTRY - C("fee_rate") - FUNDING))
+        .alias("g"),
+    ),
+)
+QTY = C("position_fraction") * C("e_before") * C("leverage") / ENTRY
+FIRST_TRADE = (C("cfg") != C("cfg").shift(1)).fill_null(True)
+TRADES = (  # on the trades' last candles: one row per trade, in order; equity compounds per config
+    ((1 + G).cum_prod().over("cfg").alias("growth"),),
+    (
+        (C("initial_capital") * pl.when(FIRST_TRADE).then(1.0).otherwise(C("growth").shift(1))).alias(
+            "e_before"
+        ),
+    ),
+    (  # once the equity is not positive nothing more is opened
+        ((C("e_before") <= 0).cum_sum().over("cfg") == 0).alias("alive"),
+        POS.alias("side"),
+        QTY.alias("qty"),
+        ENTRY.alias("entry_price"),
+        pl.when(LIQ).then(P_LIQ).otherwise(C("exit_fill")).alias("exit_price"),
+        (C("fee_rate") * QTY * (ENTRY + pl.when(LIQ).then(0.0).otherwise(C("exit_fill")))).alias("fees"),
+        # a liquidated trade pays the funding of the candles before the liquidation candle
+        (C("funding_rate_8h") * QTY * pl.when(LIQ).then(C("fcum") - C("f")).otherwise(C("fcum"))).alias(
+            "funding"
+        ),
+        C("close_time").alias("exit_time"),
+        LIQ.alias("liquidated"),
+        G.alias("return"),
+    ),
+    (
+        pl.when(C("funding") == 0).then(0.0).otherwise("funding").alias("funding"),  # no -0.0 for shorts
+        pl.when(LIQ)
+        .then(-C("position_fraction") * C("e_before"))
+        .otherwise(POS * C("qty") * (C("exit_price") - ENTRY) - C("fees") - C("funding"))
+        .alias("pnl"),
+    ),
+)
+LIVE = HELD & C("alive")
+MARK = C("e_before") * (1 + G)
+EQUITY = (
+    "cfg", "i", "open_time", "open", "close", "initial_capital",
+    pl.when(LIVE).then(POS * K * C("e_before") / ENTRY).otherwise(0.0).alias("position"),
+    pl.when(LIVE)
+    .then(MARK)
+    .otherwise(pl.when(C("end") & LIVE).then(MARK).when(FIRST).then(C("initial_capital")).forward_fill())
+    .alias("equity"),
+)  # fmt: skip
 
 
-def simulate(rows: pl.DataFrame, interval_ms: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _stages(df: pl.DataFrame, stages: tuple) -> pl.DataFrame:
+    for stage in stages:
+        df = df.with_columns(stage)
+    return df
+
+
+def simulate(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Run every configuration of a long frame at once; return (trades, equity rows), both keyed by ``cfg``.
 
-    ``rows``: one row per (``cfg``, candle ``i`` = 0..T-1), sorted by ``cfg`` then ``i``, with
-    ``open_time``, ``open``, ``high``, ``low``, ``close``, ``signal`` (Int8) and the columns of
-    ``PARAM_COLUMNS``. Inputs are assumed valid (``run_backtest`` and ``adalib.sweep`` check them).
+    ``rows``: one row per (``cfg``, candle ``i`` = 0..T-1), sorted by ``cfg`` then ``i``, with the
+    columns of ``check_candles``, ``signal`` (Int8) and those of ``PARAM_COLUMNS``. Inputs are
+    assumed valid (``run_backtest`` and ``adalib.sweep`` check them).
     """
-    first = pl.col("i") == 0
-    pos, held = pl.col("pos"), pl.col("held")
-    df = (
-        rows.lazy()
-        .with_columns(pos=pl.when(first).then(0).otherwise(pl.col("signal").shift(1)).cast(pl.Int8))
-        .with_columns(
-            held=pos != 0,
-            run_start=(pos != 0) & (pl.col("per_bar") | (pos != pos.shift(1, fill_value=0))),
-        )
-        .collect()
-    )
-    book = _liquidations(df, df["run_start"])
+    df = _stages(rows, POSITIONS)
+    book = _stages(df.select(LIQUIDATION_INPUTS).with_columns(start=df["run_start"]), LIQUIDATIONS)
     while not book["more"].equals(book["start"]):  # one pass per liquidation in a row within a run
-        book = _liquidations(df, book["more"])
-    n_events, at_open = _funding_counts(interval_ms)
-    start, entry, fcum = pl.col("start"), pl.col("entry"), pl.col("fcum")
-    k = pl.col("position_fraction") * pl.col("leverage")
-    exit_fill = pl.col("close") * (1 - pos * pl.col("slip"))
-    funding = pl.col("funding_rate_8h") * fcum / entry
-    df = (
-        df.hstack(book.drop("more"))
-        .lazy()
-        .with_columns(
-            tid=start.cast(pl.Int64).cum_sum(),
-            entry_time=pl.when(start).then(pl.col("open_time")).forward_fill(),
-            end=held
-            & (
-                pl.col("liq") | (pl.col("i").shift(-1, fill_value=0) == 0) | start.shift(-1) | ~held.shift(-1)
-            ).fill_null(True),
-            # funding per unit of quantity and rate: events strictly after the entry instant
-            f=pos.cast(pl.Float64) * pl.col("open") * (n_events - start.cast(pl.Int64) * at_open),
-        )
-        .with_columns(fcum=pl.col("f").cum_sum().over("cfg"))
-        # funding since the trade's entry: the running sum minus its value before the entry
-        .with_columns(fcum=fcum - pl.when(start).then(fcum - pl.col("f")).forward_fill(), exit_fill=exit_fill)
-        .with_columns(
-            g=pl.when(pl.col("liq"))
-            .then(-pl.col("position_fraction"))
-            .when(pl.col("end"))
-            .then(
-                k
-                * (pos * (exit_fill - entry) / entry - pl.col("fee_rate") * (1 + exit_fill / entry) - funding)
-            )
-            .otherwise(k * (pos * (pl.col("close") - entry) / entry - pl.col("fee_rate") - funding)),
-        )
-        .collect()
-    )
-    trades = _trades(df.lazy().select(*TRADE_INPUTS, "end").filter("end"), interval_ms).collect()
-    # rows before any trade are not held: any valid index will do for them
-    book = pl.concat(
+        book = _stages(book.with_columns(start=book["more"]), LIQUIDATIONS)
+    df = _stages(df.with_columns(book.select("start", "entry", "p_liq", "liq")), TRADE_ROWS)
+    trades = _stages(df.select(TRADE_INPUTS).filter(df["end"]), TRADES)
+    # each candle gets its trade's equity before entry (rows before any trade are flat: any index will do)
+    index = (df["tid"] - 1).clip(0)
+    before = pl.concat(
         [trades.select("e_before", "alive"), pl.DataFrame({"e_before": [0.0], "alive": [False]})]
     )
-    live = held & pl.col("alive")
-    mark = pl.col("e_before") * (1 + pl.col("g"))
-    index = (pl.col("tid") - 1).clip(0)
-    equity = (
-        df.lazy()
-        .select(
-            "cfg",
-            "i",
-            "open_time",
-            "open",
-            "close",
-            "initial_capital",
-            "pos",
-            "held",
-            "end",
-            "g",
-            "entry",
-            k=k,
-            e_before=pl.lit(book["e_before"]).gather(index),
-            alive=pl.lit(book["alive"]).gather(index),
-        )
-        .select(
-            "cfg",
-            "i",
-            "open_time",
-            "open",
-            "close",
-            "initial_capital",
-            position=pl.when(live).then(pos * pl.col("k") * pl.col("e_before") / entry).otherwise(0.0),
-            equity=pl.when(live)
-            .then(mark)
-            .otherwise(
-                pl.when(pl.col("end") & live)
-                .then(mark)
-                .when(first)
-                .then(pl.col("initial_capital"))
-                .forward_fill()
-            ),
-        )
-        .collect()
-    )
-    return trades.lazy().filter("alive").select("cfg", *TRADE_SCHEMA).collect(), equity
-
-
-def _trades(ends: pl.LazyFrame, interval_ms: int) -> pl.LazyFrame:
-    """One row per trade (its end candle) with the contract's columns, compounding per configuration."""
-    liq, entry, side = pl.col("liq"), pl.col("entry"), pl.col("pos")
-    growth = (1 + pl.col("g")).cum_prod().over("cfg")
-    e_before = pl.col("initial_capital") * growth.shift(1, fill_value=1.0).over("cfg")
-    qty = pl.col("position_fraction") * pl.col("e_before") * pl.col("leverage") / entry
-    exit_price = pl.when(liq).then(pl.col("p_liq")).otherwise(pl.col("exit_fill"))
-    fees = pl.col("fee_rate") * qty * (entry + pl.when(liq).then(0.0).otherwise(pl.col("exit_fill")))
-    paid = pl.when(liq).then(pl.col("fcum") - pl.col("f")).otherwise(pl.col("fcum"))
-    return (
-        ends.with_columns(e_before=e_before)
-        .with_columns(alive=((pl.col("e_before") <= 0).cum_sum().over("cfg") == 0))
-        .with_columns(
-            exit_time=pl.col("open_time") + pl.duration(milliseconds=interval_ms),
-            side=side,
-            qty=qty,
-            entry_price=entry,
-            exit_price=exit_price,
-            fees=fees,
-            funding=pl.col("funding_rate_8h") * qty * paid,
-        )
-        .with_columns(
-            funding=pl.when(pl.col("funding") == 0).then(0.0).otherwise("funding"),  # no -0.0 for shorts
-            pnl=pl.when(liq)
-            .then(-pl.col("position_fraction") * pl.col("e_before"))
-            .otherwise(
-                side * pl.col("qty") * (pl.col("exit_price") - entry) - pl.col("fees") - pl.col("funding")
-            ),
-            liquidated=liq,
-        )
-        .with_columns(pl.col("g").alias("return"))
-    )
+    equity = df.with_columns(before[index]).select(EQUITY)
+    return trades.filter("alive").select("cfg", *TRADE_SCHEMA), equity
 
 
 def demo_frame() -> pl.DataFrame:

@@ -20,91 +20,77 @@ from scipy import stats
 PERIODS_PER_YEAR = 730
 
 
-def metrics_table(equity: pl.DataFrame, trades: pl.DataFrame, by: str = "cfg") -> pl.DataFrame:
-    """One row of backtest_metrics.json fields per configuration ``by``.
+_EQ, _R, _PNL = pl.col("equity"), pl.col("ret"), pl.col("pnl")
+_PREV = _EQ.shift(1)
+RETURN = (
+    pl.when(pl.col("i") == 0).then(None).when(_PREV > 0).then(_EQ / _PREV - 1).otherwise(0.0).alias("ret")
+)
+CANDLE_AGGREGATES = (
+    pl.col("initial_capital").first(),
+    _EQ.last().alias("final_equity"),
+    _R.count().alias("n_periods"),
+    _R.mean().alias("mean"),
+    _R.std(ddof=1).alias("std"),
+    (_R.clip(upper_bound=0.0) ** 2).mean().sqrt().alias("downside"),  # over all T - 1 returns
+    (_EQ / _EQ.cum_max() - 1).min().alias("max_drawdown"),
+    (pl.col("position") != 0).mean().alias("exposure"),
+    (pl.col("close").last() / pl.col("open").get(1) - 1).alias("buy_hold_return"),
+)
+MOMENTS = (_R.skew().alias("skew"), _R.kurtosis(fisher=False).alias("kurtosis"))
+TRADE_AGGREGATES = (
+    pl.len().alias("n_trades"),
+    (_PNL > 0).mean().alias("win_rate"),
+    _PNL.filter(_PNL > 0).sum().alias("gains"),
+    -_PNL.filter(_PNL < 0).sum().alias("losses"),
+    pl.col("return").mean().alias("avg_trade_return"),
+    pl.col("fees").sum().alias("fees_paid"),
+    pl.col("funding").sum().alias("funding_paid"),
+    pl.col("liquidated").sum().alias("liquidated"),
+)
+_ANNUAL = math.sqrt(PERIODS_PER_YEAR)
+_GROWTH = pl.col("final_equity") / pl.col("initial_capital")
+_CAGR = pl.when(_GROWTH > 0).then(_GROWTH ** (PERIODS_PER_YEAR / pl.col("n_periods")) - 1).otherwise(-1.0)
+_MDD = pl.col("max_drawdown")
+_GAINS, _LOSSES = pl.col("gains"), pl.col("losses")
+METRICS = (
+    "initial_capital",
+    "final_equity",
+    (_GROWTH - 1).alias("total_return"),
+    _CAGR.alias("cagr"),
+    (pl.col("std") * _ANNUAL).alias("ann_vol"),
+    pl.when(pl.col("std") > 0).then(pl.col("mean") / pl.col("std") * _ANNUAL).alias("sharpe"),
+    pl.when(pl.col("downside") > 0).then(pl.col("mean") / pl.col("downside") * _ANNUAL).alias("sortino"),
+    "max_drawdown",
+    pl.when(_MDD < 0).then(_CAGR / _MDD.abs()).alias("calmar"),
+    pl.col("n_trades").fill_null(0).cast(pl.Int64),
+    "win_rate",
+    pl.when(_LOSSES > 0).then(_GAINS / _LOSSES).when(_GAINS > 0).then(float("inf")).alias("profit_factor"),
+    "avg_trade_return",
+    "exposure",
+    pl.col("fees_paid").fill_null(0.0),
+    pl.col("funding_paid").fill_null(0.0),
+    "buy_hold_return",
+    pl.col("liquidated").fill_null(0).cast(pl.Int64),
+    pl.lit(PERIODS_PER_YEAR, pl.Int64).alias("periods_per_year"),
+    "n_periods",
+)
+
+
+def metrics_table(
+    equity: pl.DataFrame, trades: pl.DataFrame, by: str = "cfg", *, moments: bool = False
+) -> pl.DataFrame:
+    """One row of backtest_metrics.json fields per configuration ``by``, plus ``n_periods`` (T - 1).
 
     ``equity``: one row per (config, candle ``i``) with ``open``, ``close``, ``position``,
     ``equity`` and ``initial_capital``; ``trades``: the trades with ``by``, ``pnl``, ``return``,
-    ``fees``, ``funding`` and ``liquidated``. Also returns ``skew``, ``kurtosis`` (not excess)
-    and ``n_periods`` of the candle returns, which the deflated Sharpe ratio needs.
+    ``fees``, ``funding`` and ``liquidated``. ``moments=True`` adds ``skew`` and ``kurtosis`` (not
+    excess) of the candle returns, which the deflated Sharpe ratio needs.
     """
-    eq, prev = pl.col("equity"), pl.col("equity").shift(1)
-    ret = pl.when(pl.col("i") == 0).then(None).when(prev > 0).then(eq / prev - 1).otherwise(0.0)
-    r = pl.col("ret")
-    per = (
-        equity.with_columns(ret=ret)
-        .group_by(by, maintain_order=True)
-        .agg(
-            initial_capital=pl.col("initial_capital").first(),
-            final_equity=eq.last(),
-            n_periods=r.count(),
-            mean=r.mean(),
-            std=r.std(ddof=1),
-            downside=(r.clip(upper_bound=0.0) ** 2).mean().sqrt(),
-            max_drawdown=(eq / eq.cum_max() - 1).min(),
-            exposure=(pl.col("position") != 0).mean(),
-            buy_hold_return=pl.col("close").last() / pl.col("open").get(1) - 1,
-            skew=r.skew(),
-            kurtosis=r.kurtosis(fisher=False),
-        )
-    )
-    pnl = pl.col("pnl")
-    per_trade = trades.group_by(by).agg(
-        n_trades=pl.len(),
-        win_rate=(pnl > 0).mean(),
-        gains=pnl.filter(pnl > 0).sum(),
-        losses=-pnl.filter(pnl < 0).sum(),
-        avg_trade_return=pl.col("return").mean(),
-        fees_paid=pl.col("fees").sum(),
-        funding_paid=pl.col("funding").sum(),
-        liquidated=pl.col("liquidated").sum(),
-    )
-    years = pl.col("n_periods") / PERIODS_PER_YEAR
-    growth = pl.col("final_equity") / pl.col("initial_capital")
-    positive = pl.col("std") > 0
-    out = per.join(per_trade, on=by, how="left", maintain_order="left").with_columns(
-        pl.col("n_trades", "liquidated").fill_null(0).cast(pl.Int64),
-        pl.col("fees_paid", "funding_paid").fill_null(0.0),
-        total_return=growth - 1,
-        cagr=pl.when(growth > 0).then(growth ** (1 / years) - 1).otherwise(-1.0),
-        ann_vol=pl.col("std") * math.sqrt(PERIODS_PER_YEAR),
-        sharpe=pl.when(positive).then(pl.col("mean") / pl.col("std") * math.sqrt(PERIODS_PER_YEAR)),
-        sortino=pl.when(pl.col("downside") > 0).then(
-            pl.col("mean") / pl.col("downside") * math.sqrt(PERIODS_PER_YEAR)
-        ),
-        profit_factor=pl.when(pl.col("losses") > 0)
-        .then(pl.col("gains") / pl.col("losses"))
-        .when(pl.col("gains") > 0)
-        .then(float("inf")),
-        periods_per_year=pl.lit(PERIODS_PER_YEAR, pl.Int64),
-    )
-    return out.with_columns(
-        calmar=pl.when(pl.col("max_drawdown") < 0).then(pl.col("cagr") / pl.col("max_drawdown").abs()),
-    ).select(
-        by,
-        "initial_capital",
-        "final_equity",
-        "total_return",
-        "cagr",
-        "ann_vol",
-        "sharpe",
-        "sortino",
-        "max_drawdown",
-        "calmar",
-        "n_trades",
-        "win_rate",
-        "profit_factor",
-        "avg_trade_return",
-        "exposure",
-        "fees_paid",
-        "funding_paid",
-        "buy_hold_return",
-        "liquidated",
-        "periods_per_year",
-        "skew",
-        "kurtosis",
-        "n_periods",
-    )
+    extra = MOMENTS if moments else ()
+    per = equity.with_columns(RETURN).group_by(by, maintain_order=True).agg(*CANDLE_AGGREGATES, *extra)
+    per_trade = trades.group_by(by).agg(TRADE_AGGREGATES)
+    joined = per.join(per_trade, on=by, how="left", maintain_order="left")
+    return joined.select(by, *METRICS, *[e.meta.output_name() for e in extra])
 
 
 SIGNED = ("total_return", "cagr", "max_drawdown", "avg_trade_return", "buy_hold_return")

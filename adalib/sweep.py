@@ -85,7 +85,7 @@ def sweep(
     True
     """
     names = _axis(signal)
-    candles, interval_ms = check_candles(frame, tuple(names))
+    candles = check_candles(frame, tuple(names))
     grid = {
         "mode": _axis(mode),
         "fee_rate": _axis(fee_rate),
@@ -135,8 +135,8 @@ def sweep(
             for a in ("fee_rate", "leverage", "position_fraction", "funding_rate_8h", "initial_capital")
         },
     )
-    trades, equity = simulate(rows, interval_ms)
-    metrics = metrics_table(equity, trades).drop("initial_capital")
+    trades, equity = simulate(rows)
+    metrics = metrics_table(equity, trades, moments=True).drop("initial_capital")
     return configs.drop("variant").join(metrics, on="cfg", how="left", maintain_order="left")
 
 

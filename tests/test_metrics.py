@@ -53,7 +53,7 @@ TRADES = pl.DataFrame(
 
 def test_hand_computed_metrics() -> None:
     rows = equity_rows([100, 110, 99, 108.9], [0, 1, 1, 0], opens=[1, 2, 3, 4], closes=[1, 2, 3, 5])
-    m = metrics_table(rows, TRADES).row(0, named=True)
+    m = metrics_table(rows, TRADES, moments=True).row(0, named=True)
     # returns: 110/100 - 1 = 0.1, 99/110 - 1 = -0.1, 108.9/99 - 1 = 0.1
     mean = 0.1 / 3
     std = math.sqrt((2 * (0.1 - mean) ** 2 + (-0.1 - mean) ** 2) / 2)  # ddof = 1
