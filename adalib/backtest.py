@@ -64,7 +64,8 @@ PARAM_COLUMNS = ("per_bar", "fee_rate", "slip", "leverage", "position_fraction",
 TRADE_INPUTS = ("cfg", "close_time", "entry_time", "pos", "entry", "p_liq", "exit_fill", "liq", "g", "f",
                 "fcum", "fee_rate", "leverage", "position_fraction", "funding_rate_8h",
                 "initial_capital")  # fmt: skip
-LIQUIDATION_INPUTS = ("i", "pos", "held", "open", "high", "low", "slip", "leverage", "mmr")
+LIQUIDATION_INPUTS = ("cfg", "pos", "held", "open", "high", "low", "slip", "leverage", "mmr")
+LIQUIDATION_OUTPUTS = ("start", "entry", "p_liq", "liq", "more")
 
 
 class BacktestError(ValueError):
@@ -147,20 +148,14 @@ def check_candles(frame: pl.DataFrame, signals: tuple[str, ...] = ()) -> pl.Data
         pl.col(c).cast(pl.Float64, strict=False) for c in FRAME_COLUMNS[1:5] if frame.schema[c] != pl.Float64
     ]
     out = frame.select(times.alias("open_time"), *FRAME_COLUMNS[1:5]).with_columns(prices)
-    step = pl.col("open_time").dt.epoch("ms").diff()
-    found = out.select(
-        *[
-            (pl.col(c).is_null() | pl.col(c).is_nan() | (pl.col(c) <= 0)).arg_true().first().alias(c)
-            for c in FRAME_COLUMNS[1:5]
-        ],
-        step_min=step.min(),
-        step_max=step.max(),
-    ).row(0, named=True)
-    for name in FRAME_COLUMNS[1:5]:
-        if found[name] is not None:
-            raise BacktestError(
-                f"frame column '{name}': null, NaN or non-positive price at row {found[name]}"
-            )
+    step = pl.col("open_time").cast(pl.Int64).diff()
+    bad = {c: pl.col(c).is_null() | pl.col(c).is_nan() | (pl.col(c) <= 0) for c in FRAME_COLUMNS[1:5]}
+    found = out.select(*[b.any().alias(c) for c, b in bad.items()], step_min=step.min(), step_max=step.max())
+    found = found.row(0, named=True)
+    for name, mask in bad.items():
+        if found[name]:
+            row = out.select(mask.arg_true().first()).item()
+            raise BacktestError(f"frame column '{name}': null, NaN or non-positive price at row {row}")
     if found["step_min"] <= 0 or found["step_min"] != found["step_max"]:
         raise BacktestError("frame column 'open_time': times must be ascending and evenly spaced (no gaps)")
     t0, step, every = pl.col("open_time").cast(pl.Int64), int(found["step_min"]), FUNDING_EVERY_MS
@@ -295,26 +290,21 @@ POSITIONS = (
         ((POS != 0) & (C("per_bar") | (POS != POS.shift(1)))).alias("run_start"),
     ),
 )
-LIQUIDATION_PRICE = (
-    pl.when(POS > 0)
-    .then(ENTRY * (1 - 1 / C("leverage")) / (1 - C("mmr")))
-    .otherwise(ENTRY * (1 + 1 / C("leverage")) / (1 + C("mmr")))
-)
+LIQUIDATION_PRICE = ENTRY * (1 - POS / C("leverage")) / (1 - POS * C("mmr"))  # the contract's, either side
+ADVERSE = pl.when(POS > 0).then(C("low")).otherwise(C("high"))  # a long's low, a short's high
 HITS = C("hits")
-LIQUIDATIONS = (  # given the trade starts: entry fill, liquidation price, first liquidating candle
+LIQUIDATION_PRICES = (  # given the trade starts: entry fill, liquidation price, candles that reach it
     (pl.when(START).then(C("open") * (1 + POS * C("slip"))).forward_fill().alias("entry"),),
-    (
-        LIQUIDATION_PRICE.alias("p_liq"),
-        (
-            HELD
-            & pl.when(POS > 0).then(C("low") <= LIQUIDATION_PRICE).otherwise(C("high") >= LIQUIDATION_PRICE)
-        )
-        .cast(pl.Int32)
-        .alias("hit"),
-    ),
-    (C("hit").cum_sum().alias("hits"),),
+    (LIQUIDATION_PRICE.alias("p_liq"), (HELD & (POS * (LIQUIDATION_PRICE - ADVERSE) >= 0)).alias("hit")),
+)
+FIRST_HITS = (
+    (C("hit").cast(pl.Int32).cum_sum().alias("hits"),),
     # the first hit since the trade's start
-    (((C("hit") == 1) & (HITS - pl.when(START).then(HITS - C("hit")).forward_fill() == 1)).alias("liq"),),
+    (
+        (C("hit") & (HITS - pl.when(START).then(HITS - C("hit").cast(pl.Int32)).forward_fill() == 1)).alias(
+            "liq"
+        ),
+    ),
     # after a liquidation the run goes on as a new trade from the next candle's open
     ((START | (LIQ.shift(1, fill_value=False) & HELD)).alias("more"),),
 )
@@ -401,6 +391,15 @@ def _stages(df: pl.DataFrame, stages: tuple) -> pl.DataFrame:
     return df
 
 
+def _liquidations(book: pl.DataFrame) -> pl.DataFrame:
+    """Entry fills, liquidation prices, first liquidating candles (``liq``) and the trade starts with a
+    new trade after each liquidation (``more``), given the trade starts (``start``)."""
+    book = _stages(book, LIQUIDATION_PRICES)
+    if not book["hit"].any():  # no candle reaches a liquidation price: nothing to split
+        return book.select(*LIQUIDATION_OUTPUTS[:3], liq=pl.lit(False), more=START)
+    return _stages(book, FIRST_HITS).select(LIQUIDATION_OUTPUTS)
+
+
 def simulate(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Run every configuration of a long frame at once; return (trades, equity rows), both keyed by ``cfg``.
 
@@ -409,9 +408,12 @@ def simulate(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     assumed valid (``run_backtest`` and ``adalib.sweep`` check them).
     """
     df = _stages(rows, POSITIONS)
-    book = _stages(df.select(LIQUIDATION_INPUTS).with_columns(start=df["run_start"]), LIQUIDATIONS)
-    while not book["more"].equals(book["start"]):  # one pass per liquidation in a row within a run
-        book = _stages(book.with_columns(start=book["more"]), LIQUIDATIONS)
+    book = _liquidations(df.select(*LIQUIDATION_INPUTS, start=df["run_start"]))
+    # one more pass per liquidation in a row within a run, over the configurations it changes only
+    while (changed := df["cfg"].filter(book["more"] != book["start"]).unique()).len():
+        rows_of = df["cfg"].is_in(changed.implode()).arg_true()
+        again = _liquidations(df[rows_of].select(*LIQUIDATION_INPUTS, start=book["more"].gather(rows_of)))
+        book = book.with_columns(book[c].scatter(rows_of, again[c]) for c in LIQUIDATION_OUTPUTS)
     df = _stages(df.with_columns(book.select("start", "entry", "p_liq", "liq")), TRADE_ROWS)
     trades = _stages(df.select(TRADE_INPUTS).filter(df["end"]), TRADES)
     # each candle gets its trade's equity before entry (rows before any trade are flat: any index will do)
