@@ -66,6 +66,7 @@ TRADE_INPUTS = ("cfg", "close_time", "entry_time", "pos", "entry", "p_liq", "exi
                 "initial_capital")  # fmt: skip
 LIQUIDATION_INPUTS = ("cfg", "pos", "held", "open", "high", "low", "slip", "leverage", "mmr")
 LIQUIDATION_OUTPUTS = ("start", "entry", "p_liq", "liq", "more")
+SPENT = ("high", "low", "signal", "per_bar", "mmr", "run_start")  # not needed once liquidations are known
 
 
 class BacktestError(ValueError):
@@ -414,7 +415,7 @@ def simulate(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         rows_of = df["cfg"].is_in(changed.implode()).arg_true()
         again = _liquidations(df[rows_of].select(*LIQUIDATION_INPUTS, start=book["more"].gather(rows_of)))
         book = book.with_columns(book[c].scatter(rows_of, again[c]) for c in LIQUIDATION_OUTPUTS)
-    df = _stages(df.with_columns(book.select("start", "entry", "p_liq", "liq")), TRADE_ROWS)
+    df = _stages(df.drop(SPENT).with_columns(book.select("start", "entry", "p_liq", "liq")), TRADE_ROWS)
     trades = _stages(df.select(TRADE_INPUTS).filter(df["end"]), TRADES)
     # each candle gets its trade's equity before entry (rows before any trade are flat: any index will do)
     index = (df["tid"] - 1).clip(0)

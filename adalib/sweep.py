@@ -32,6 +32,7 @@ from adalib.backtest import BacktestError, check_candles, check_params, check_si
 from adalib.metrics import PERIODS_PER_YEAR, metrics_table, probabilistic_sharpe
 
 EULER_GAMMA = 0.5772156649015329
+CHUNK_ROWS = 1_000_000  # (configuration, candle) rows simulated at once
 
 
 def _axis(value: Any) -> list[Any]:
@@ -120,24 +121,33 @@ def sweep(
         .with_row_index("cfg")
         .with_columns(pl.col("cfg").cast(pl.UInt32))
     )
-    n_cfg, n = configs.height, candles.height
     directions = np.stack([v[2] for v in variants])
-    take = np.tile(np.arange(n), n_cfg)
-    rows = candles[take].with_columns(
-        cfg=pl.Series(np.repeat(configs["cfg"].to_numpy(), n), dtype=pl.UInt32),
+    per_chunk = max(1, CHUNK_ROWS // candles.height)  # bounds memory: about 1.5 kB per row in flight
+    chunks = []
+    for k in range(0, configs.height, per_chunk):
+        trades, equity = simulate(_long_rows(candles, configs.slice(k, per_chunk), directions))
+        chunks.append(metrics_table(equity, trades, moments=True))
+    metrics = pl.concat(chunks).drop("initial_capital")
+    return configs.drop("variant").join(metrics, on="cfg", how="left", maintain_order="left")
+
+
+def _long_rows(candles: pl.DataFrame, configs: pl.DataFrame, directions: np.ndarray) -> pl.DataFrame:
+    """One row per (configuration, candle), with the configuration's signal and parameters."""
+    n = candles.height
+    take = np.tile(np.arange(n), configs.height)
+    repeat = {name: np.repeat(configs[name].to_numpy(), n) for name in configs.columns}
+    return candles[take].with_columns(
+        cfg=pl.Series(repeat["cfg"], dtype=pl.UInt32),
         i=pl.Series(take, dtype=pl.Int32),
         signal=pl.Series(directions[configs["variant"].to_numpy()].ravel(), dtype=pl.Int8),
-        per_bar=pl.Series(np.repeat((configs["mode"] == "per_bar").to_numpy(), n)),
-        slip=pl.Series(np.repeat(configs["slippage_bps"].to_numpy() / 1e4, n)),
-        mmr=pl.Series(np.repeat(configs["maintenance_margin_rate"].to_numpy(), n)),
+        per_bar=pl.Series(repeat["mode"] == "per_bar"),
+        slip=pl.Series(repeat["slippage_bps"] / 1e4),
+        mmr=pl.Series(repeat["maintenance_margin_rate"]),
         **{
-            a: pl.Series(np.repeat(configs[a].to_numpy(), n))
-            for a in ("fee_rate", "leverage", "position_fraction", "funding_rate_8h", "initial_capital")
+            name: pl.Series(repeat[name])
+            for name in ("fee_rate", "leverage", "position_fraction", "funding_rate_8h", "initial_capital")
         },
     )
-    trades, equity = simulate(rows)
-    metrics = metrics_table(equity, trades, moments=True).drop("initial_capital")
-    return configs.drop("variant").join(metrics, on="cfg", how="left", maintain_order="left")
 
 
 def expected_max_sharpe(n_trials: int, variance: float) -> float:
