@@ -26,12 +26,13 @@ that is what ``adalib.sweep`` uses.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from adalib.metrics import metrics_table
@@ -105,7 +106,7 @@ def check_params(
         "initial_capital": initial_capital,
     }
     for name, value in finite.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
             raise BacktestError(f"parameter {name}: expected a finite number, got {value!r}")
     problems = [
         (mode not in MODES, "mode", f"must be one of {MODES}, got {mode!r}"),

@@ -1,4 +1,4 @@
-"""Parameter sweeps in one vectorised pass, and the deflated Sharpe ratio of their best result.
+"""Parameter sweeps, vectorised across configurations, and the deflated Sharpe ratio of their best result.
 
 >>> from adalib.backtest import demo_frame
 >>> table = sweep(demo_frame(), mode=["hold", "per_bar"], fee_rate=[0.0, 0.0005], leverage=[1.0, 2.0])
@@ -9,8 +9,9 @@ Every axis takes a value or a list; the sweep runs their cartesian product. ``si
 names columns of ``frame``: an integer column is a direction (-1, 0, 1) used as is (for
 example a walk-forward forecast's ``direction``); a float column is a forecast ``y_hat``,
 turned into directions by each ``threshold`` (+1 above it, -1 below minus it, else 0).
-All configurations are simulated together (``adalib.backtest.simulate`` on one long frame),
-so a thousand of them cost about as much as one backtest on a thousand times the candles.
+All configurations are simulated together (``adalib.backtest.simulate`` on a long frame of
+(configuration, candle) rows, in chunks of about a million rows to bound memory), so a
+thousand of them cost about as much as one backtest on a thousand times the candles.
 
 Picking the best of many configurations inflates its Sharpe ratio. ``deflated_sharpe``
 answers "is the best one better than the best of as many worthless ones would look?"
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ CHUNK_ROWS = 1_000_000  # (configuration, candle) rows simulated at once
 
 
 def _axis(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+    return list(value) if isinstance(value, Iterable) and not isinstance(value, str) else [value]
 
 
 def _variants(frame: pl.DataFrame, signals: list[str], thresholds: list[float]) -> list[tuple[str, Any, Any]]:
