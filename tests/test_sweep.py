@@ -89,6 +89,10 @@ def test_thresholds(frame: pl.DataFrame) -> None:
     table = sweep(frame, signal="y_hat", threshold=[0.0, 1.0])
     assert table["n_trades"][0] > 0 and table["n_trades"][1] == 0
     assert table["final_equity"][1] == 10000
+    # numpy arrays and numbers work as axes
+    assert sweep(frame, signal="y_hat", threshold=np.array([0.0, 1.0]), leverage=np.float64(1.0)).equals(
+        table
+    )
 
 
 @pytest.mark.parametrize(
