@@ -16,13 +16,23 @@ from typing import Any
 
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
+from traitlets import default
 
 from adalib.paths import REPO_ROOT
 
 NOTEBOOKS = ("ADA_ML_model", "ADA_StrategyImplementation", "ADA_executing_orders")
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 REPORT_DIR = REPO_ROOT / "reports"
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """Kernels talk over local IPC sockets rather than unencrypted TCP ports."""
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "ipc"
 
 
 def run_notebook(name: str, output: Path, parameters: dict[str, Any] | None = None) -> Path:
@@ -34,6 +44,7 @@ def run_notebook(name: str, output: Path, parameters: dict[str, Any] | None = No
         parameters=parameters or {},
         cwd=str(NOTEBOOK_DIR),
         kernel_name="python3",
+        kernel_manager_class=IPCKernelManager,
         progress_bar=False,
     )
     return output

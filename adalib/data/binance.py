@@ -1,7 +1,9 @@
 """Public Binance USDT-M market data: klines and funding rates, paginated, with retries.
 
->>> from adalib.data.binance import fetch_klines  # doctest: +SKIP
->>> fetch_klines("https://fapi.binance.com", "ADAUSDT", start_ms=1_700_000_000_000)  # doctest: +SKIP
+Usage (needs the network)::
+
+    from adalib.data.binance import fetch_klines
+    candles = fetch_klines("https://fapi.binance.com", "ADAUSDT", start_ms=1_700_000_000_000)
 """
 
 from __future__ import annotations
