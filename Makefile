@@ -36,6 +36,7 @@ $(BENCH_STAMP): pyproject.toml
 
 bench: install $(BENCH_STAMP)
 	$(PY) benchmarks/bench_walkforward.py
+	$(PY) benchmarks/bench_backtest.py
 	$(BENCH_VENV)/bin/python benchmarks/bench_vs_vectorbt.py
 
 lint: install
