@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from pathlib import Path
@@ -11,10 +10,9 @@ import nbformat
 import papermill
 import pytest
 from exec_support import write_weights
+from notebook_support import check_layout, execute
 
-from adalib.paths import REPO_ROOT
-
-NOTEBOOK = REPO_ROOT / "notebooks" / "ADA_executing_orders.ipynb"
+NAME = "ADA_executing_orders"
 PARAMETERS = {
     "mode": "dry-run",
     "base_url": None,
@@ -36,32 +34,17 @@ SUMMARY_FIELDS = {"mode", "symbol", "candle_open_time", "y_hat", "direction", "c
                   "target_qty", "position_after", "orders"}  # fmt: skip
 
 
-def run(tmp: Path, **parameters: object) -> nbformat.NotebookNode:
-    papermill.execute_notebook(
-        str(NOTEBOOK), str(tmp / "executed.ipynb"), parameters=parameters, cwd=str(NOTEBOOK.parent),
-        kernel_name="python3", progress_bar=False,
-    )  # fmt: skip
-    return nbformat.read(tmp / "executed.ipynb", as_version=4)
-
-
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, nbformat.NotebookNode]:
     tmp = tmp_path_factory.mktemp("exec_notebook")
     weights = write_weights(tmp, intercept=0.001, coef=(0.05, -0.08))  # last signal: long
-    nb = run(tmp, data_path="synthetic", leverage=2, threshold=0.001, max_notional=500.0,
+    nb = execute(NAME, tmp, data_path="synthetic", leverage=2, threshold=0.001, max_notional=500.0,
              weights_path=weights, output_dir=str(tmp / "out"))  # fmt: skip
     return tmp / "out", nb
 
 
 def test_parameters_cell_holds_exactly_the_contract_parameters() -> None:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1 and nb.cells[0].cell_type == "markdown" and nb.cells[1] is tagged[0]
-    assigned = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(tagged[0].source).body}
-    assert assigned == PARAMETERS
-    assert nb.metadata.kernelspec.name == "python3"
-    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert "def " not in code and "class " not in code  # the logic lives in adalib
+    check_layout("ADA_executing_orders", PARAMETERS)
 
 
 def test_writes_the_contract_artifacts_for_the_run_and_the_demo(executed) -> None:
@@ -99,5 +82,5 @@ def test_outputs_are_clean_and_hold_no_secrets(executed) -> None:
 
 def test_bad_parameter_fails_before_anything_is_written(tmp_path: Path) -> None:
     with pytest.raises(papermill.PapermillExecutionError, match="parameter mode='paper'"):
-        run(tmp_path, mode="paper", output_dir=str(tmp_path / "out"))
+        execute(NAME, tmp_path, mode="paper", output_dir=str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()

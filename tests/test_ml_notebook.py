@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 
@@ -10,13 +9,13 @@ import nbformat
 import papermill
 import polars as pl
 import pytest
+from notebook_support import check_layout, execute
 
 from adalib.data import load_candles
 from adalib.forecast import FORECAST_SCHEMA, forecast_frame
 from adalib.model import load_weights
-from adalib.paths import REPO_ROOT
 
-NOTEBOOK = REPO_ROOT / "notebooks" / "ADA_ML_model.ipynb"
+NAME = "ADA_ML_model"
 PARAMETERS = {
     "data_path": "auto",
     "symbol": "ADAUSDT",
@@ -39,35 +38,15 @@ METRICS_KEYS = {
 SMALL = {"data_path": "synthetic", "lags": 3, "threshold": 0.001, "end": "2022-01-01"}
 
 
-def run(tmp: Path, **parameters: object) -> None:
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(tmp / "executed.ipynb"),
-        parameters=parameters,
-        cwd=str(NOTEBOOK.parent),
-        kernel_name="python3",
-        progress_bar=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("ml_notebook")
-    run(tmp, **SMALL, output_dir=str(tmp / "out"), weights_path=str(tmp / "weights" / "w.pth"))
+    execute(NAME, tmp, **SMALL, output_dir=str(tmp / "out"), weights_path=str(tmp / "weights" / "w.pth"))
     return tmp
 
 
 def test_parameters_cell_holds_exactly_the_contract_parameters() -> None:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1 and nb.cells[0].cell_type == "markdown"
-    assigned = {
-        node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(tagged[0].source).body
-    }  # every statement is `name = literal`
-    assert assigned == PARAMETERS
-    assert nb.metadata.kernelspec.name == "python3"
-    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert "def " not in code and "class " not in code  # the logic lives in adalib
+    check_layout("ADA_ML_model", PARAMETERS)
 
 
 def test_artifacts_have_the_contract_columns_and_dtypes(executed: Path) -> None:
@@ -103,7 +82,8 @@ def test_bad_data_fails_before_anything_is_written(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("open_time,open,high,low,close,volume\n2024-01-01T00:00:00,1,0.5,1,1,1\n")
     with pytest.raises(papermill.PapermillExecutionError, match=r"bad\.csv"):
-        run(
+        execute(
+            NAME,
             tmp_path,
             data_path=str(bad),
             output_dir=str(tmp_path / "out"),

@@ -3,7 +3,6 @@ artifacts; bad input stops it before anything is written."""
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 
@@ -11,13 +10,13 @@ import nbformat
 import papermill
 import polars as pl
 import pytest
+from notebook_support import check_layout, execute
 
 from adalib.backtest import EQUITY_SCHEMA, TRADE_SCHEMA, run_backtest
 from adalib.data import load_candles
-from adalib.paths import REPO_ROOT
 from adalib.segment import load_segment
 
-NOTEBOOK = REPO_ROOT / "notebooks" / "ADA_StrategyImplementation.ipynb"
+NAME = "ADA_StrategyImplementation"
 PARAMETERS = {
     "data_path": "auto",
     "symbol": "ADAUSDT",
@@ -73,34 +72,15 @@ SMOKE = {
 }
 
 
-def run(tmp: Path, **parameters: object) -> Path:
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(tmp / "executed.ipynb"),
-        parameters=parameters,
-        cwd=str(NOTEBOOK.parent),
-        kernel_name="python3",
-        progress_bar=False,
-    )
-    return tmp / "executed.ipynb"
-
-
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("strategy_notebook")
-    run(tmp, **SMOKE, output_dir=str(tmp / "out"))
+    execute(NAME, tmp, **SMOKE, output_dir=str(tmp / "out"))
     return tmp
 
 
 def test_parameters_cell_holds_exactly_the_contract_parameters() -> None:
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1 and nb.cells[0].cell_type == "markdown" and nb.cells[1] is tagged[0]
-    assigned = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(tagged[0].source).body}
-    assert assigned == PARAMETERS
-    assert nb.metadata.kernelspec.name == "python3"
-    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert "def " not in code and "class " not in code  # the logic lives in adalib
+    check_layout("ADA_StrategyImplementation", PARAMETERS)
 
 
 def test_artifacts_have_the_contract_columns_and_dtypes(executed: Path) -> None:
@@ -148,5 +128,12 @@ def test_notebook_reports_its_numbers_without_errors(executed: Path) -> None:
 )
 def test_bad_input_fails_before_anything_is_written(tmp_path: Path, parameters: dict, message: str) -> None:
     with pytest.raises(papermill.PapermillExecutionError, match=message):
-        run(tmp_path, data_path="synthetic", end="2021-01-01", output_dir=str(tmp_path / "out"), **parameters)
+        execute(
+            NAME,
+            tmp_path,
+            data_path="synthetic",
+            end="2021-01-01",
+            output_dir=str(tmp_path / "out"),
+            **parameters,
+        )
     assert not (tmp_path / "out").exists()
