@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import requests
+
 from adalib.binance.fake import FakeBinance
 from adalib.data import synthetic_candles
 from adalib.model import Forecaster, save_weights
@@ -51,3 +53,15 @@ def next_candle(fake: FakeBinance) -> None:
 def order_posts(fake: FakeBinance) -> list[dict]:
     """Every POST /fapi/v1/order that reached the fake (whatever its answer)."""
     return [r for r in fake.requests if r["method"] == "POST" and r["path"] == "/fapi/v1/order"]
+
+
+class Recording(requests.Session):
+    """A session that remembers every URL it sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        self.urls.append(url)
+        return super().request(method, url, *args, **kwargs)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 import requests
-from exec_support import Sleeps
+from exec_support import Recording, Sleeps
 
 from adalib.binance.client import BinanceClient, encode_params, sign, wire_value
 from adalib.binance.errors import (
@@ -33,18 +33,6 @@ DOC_QUERY = (
 )
 DOC_SIGNATURE = "3c661234138461fcc7a7d8746c6558c9842d4e10870d2ecbedf7777cad694af9"
 DOC_TIMESTAMP = 1591702613943
-
-
-class Recording(requests.Session):
-    """A session that remembers every URL it sent."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
-        self.urls.append(url)
-        return super().request(method, url, *args, **kwargs)
 
 
 def test_signature_matches_binance_documented_example():

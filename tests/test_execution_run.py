@@ -8,8 +8,17 @@ import re
 from decimal import Decimal
 
 import pytest
-import requests
-from exec_support import CANDLES, NOW, Sleeps, env, next_candle, order_posts, trading_params, write_weights
+from exec_support import (
+    CANDLES,
+    NOW,
+    Recording,
+    Sleeps,
+    env,
+    next_candle,
+    order_posts,
+    trading_params,
+    write_weights,
+)
 
 from adalib.binance.errors import UnknownOutcome
 from adalib.binance.fake import FakeBinance
@@ -220,7 +229,7 @@ def test_keys_and_signatures_never_reach_files_output_logs_or_errors(
     tmp_path, weights, capsys, caplog, monkeypatch
 ):
     caplog.set_level(logging.DEBUG)
-    session = _Recording()
+    session = Recording()
     errors: list[str] = []
     with FakeBinance(CANDLES, now=NOW) as fake:
         fake.set_position(-100)
@@ -274,16 +283,6 @@ def test_command_line_dry_run_and_refusal(fake, tmp_path, weights, capsys):
     assert summary["leverage"] == 2 and summary["mode"] == "dry-run" and fake.signed_requests() == []
     assert main(["--mode", "live", *args]) == 2
     assert "confirm_live=True" in capsys.readouterr().err
-
-
-class _Recording(requests.Session):
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
-        self.urls.append(url)
-        return super().request(method, url, *args, **kwargs)
 
 
 def test_journal_table_reads_the_same_on_every_run(tmp_path, weights):
