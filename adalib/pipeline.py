@@ -9,6 +9,7 @@ the announced synthetic series when there is none), writes its artifacts to
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -20,7 +21,8 @@ from jupyter_client.manager import AsyncKernelManager
 from nbconvert import HTMLExporter
 from traitlets import default
 
-from adalib.paths import REPO_ROOT
+from adalib.data.load import SYNTHETIC_WARNING
+from adalib.paths import REPO_ROOT, resolve_output
 
 NOTEBOOKS = ("ADA_ML_model", "ADA_StrategyImplementation", "ADA_executing_orders")
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -70,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         html = render_html(executed, REPORT_DIR / f"{name}.html")
         print(f"{name}: {time.perf_counter() - t0:5.1f} s -> {html.relative_to(REPO_ROOT)}")
     print(f"all notebooks: {time.perf_counter() - started:.1f} s")
+    metrics = json.loads((resolve_output("artifacts") / "model_metrics.json").read_text())
+    if metrics["data_source"] == "synthetic":
+        print(f"WARNING: {SYNTHETIC_WARNING}")
     print(f"open the reports: {REPORT_DIR}/*.html (artifacts in {REPO_ROOT / 'artifacts'})")
     return 0
 
