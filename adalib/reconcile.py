@@ -30,8 +30,10 @@ def place_order(
     """Send ``order`` at most once per definite answer; returns (order, placed in this call).
 
     An order already known under its client order id is not sent again. When the answer
-    is unknown (timeout, HTTP 5xx), the order is looked up by its client order id before
-    anything is resent; if it still cannot be confirmed either way, this raises.
+    is unknown (timeout, HTTP 5xx), the order is looked up by its client order id at once;
+    if it is not found, the lookup is repeated only after ``recvWindow`` (plus
+    ``lookup_delay``) has passed, when the exchange can no longer accept the lost request,
+    and only then is the order resent. If it still cannot be confirmed either way, this raises.
     """
     existing = client.get_order(symbol, order.client_order_id)
     if existing is not None:
@@ -48,8 +50,12 @@ def place_order(
             return answer, True
         except UnknownOutcome as exc:
             note(f"{exc}: looking up {order.client_order_id} before anything is resent")
-            sleep(lookup_delay)
             found = client.get_order(symbol, order.client_order_id)
+            if found is None:
+                wait = client.recv_window / 1000 + lookup_delay
+                note(f"{order.client_order_id} not found: looking again in {wait:g} s, past its recvWindow")
+                sleep(wait)
+                found = client.get_order(symbol, order.client_order_id)
             if found is not None:
                 note(f"found {order.client_order_id} ({found.get('status')}): not sent again")
                 return found, True

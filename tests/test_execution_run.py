@@ -90,7 +90,8 @@ def test_rerun_for_the_same_candle_sends_no_order(fake, tmp_path, weights):
 @pytest.mark.parametrize("fault", ["503_after", "503", "timeout_after"])
 def test_unknown_outcome_is_looked_up_and_never_duplicated(fake, tmp_path, weights, fault):
     fake.inject(fault, delay=2.0)
-    result = _run(fake, tmp_path / "out", weights[-1], timeout=0.3)
+    sleeps = Sleeps()
+    result = _run(fake, tmp_path / "out", weights[-1], sleeps=sleeps, timeout=0.3)
     order_id = result.summary["orders"][0]
     assert len(fake.orders_with_id(order_id)) == 1 and len(fake.orders) == 1
     assert result.summary["position_after"] == result.summary["target_qty"] != "0"
@@ -101,7 +102,11 @@ def test_unknown_outcome_is_looked_up_and_never_duplicated(fake, tmp_path, weigh
     journal = [json.loads(line) for line in (tmp_path / "out" / "orders.jsonl").read_text().splitlines()]
     order_lines = [(j["method"], j["status"]) for j in journal if j["path"] == "/fapi/v1/order"]
     first = 503 if fault.startswith("503") else None
-    assert order_lines[:3] == [("GET", 400), ("POST", first), ("GET", 400 if fault == "503" else 200)]
+    if fault == "503":  # not found at once: resent only once its recvWindow (5 s) has passed
+        assert order_lines == [("GET", 400), ("POST", 503), ("GET", 400), ("GET", 400), ("POST", 200)]
+        assert sleeps == [5.0]
+    else:  # executed: found by its client order id at once, never resent
+        assert order_lines == [("GET", 400), ("POST", first), ("GET", 200)] and sleeps == []
 
 
 def test_gives_up_without_duplicating_and_records_why(fake, tmp_path, weights):
