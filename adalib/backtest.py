@@ -26,6 +26,7 @@ that is what ``adalib.sweep`` uses.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +36,7 @@ from typing import Any
 
 import polars as pl
 
-from adalib.metrics import metrics_table
+from adalib.metrics import add_columns, collect, one_metrics
 from adalib.report import write_json, write_parquet
 
 MODES = ("hold", "per_bar")
@@ -62,12 +63,13 @@ PARAM_COLUMNS = ("per_bar", "fee_rate", "slip", "leverage", "position_fraction",
 
 
 # what the trades are made from (each trade's last candle), and what the liquidation passes read
-TRADE_INPUTS = ("cfg", "close_time", "entry_time", "pos", "entry", "p_liq", "exit_fill", "liq", "g", "f",
-                "fcum", "fee_rate", "leverage", "position_fraction", "funding_rate_8h",
-                "initial_capital")  # fmt: skip
+TRADE_INPUTS = ["cfg", "close_time", "entry_time", "pos", "entry", "p_liq", "exit_fill", "liq", "g", "f",
+                "fcum", "fee_rate", "leverage", "position_fraction", "funding_rate_8h", "e_before", "end",
+                "alive"]  # fmt: skip
 LIQUIDATION_INPUTS = ("cfg", "pos", "held", "open", "high", "low", "slip", "leverage", "mmr")
 LIQUIDATION_OUTPUTS = ("start", "entry", "p_liq", "liq", "more")
-SPENT = ("high", "low", "signal", "per_bar", "mmr", "run_start")  # not needed once liquidations are known
+SPENT = ("high", "low", "signal", "per_bar", "mmr", "hit", "hits", "more")  # not needed after liquidations
+EQUITY_ROWS = ["cfg", "i", "open_time", "open", "close", "initial_capital", "position", "equity"]
 
 
 class BacktestError(ValueError):
@@ -134,50 +136,102 @@ def check_candles(frame: pl.DataFrame, signals: tuple[str, ...] = ()) -> pl.Data
     events at 00:00/08:00/16:00 UTC inside ``[open_time, close_time)``) and ``at_open`` (1 if one
     of them is at ``open_time``). Raises ``BacktestError`` naming the column and the first bad row.
     """
-    missing = [c for c in (*FRAME_COLUMNS[:5], *signals) if c not in frame.columns]
+    return collect(_candles(frame, signals))
+
+
+PRICES = FRAME_COLUMNS[1:5]
+STEP = pl.col("open_time").cast(pl.Int64).diff()
+BAD_PRICE = {c: pl.col(c).is_null() | pl.col(c).is_nan() | (pl.col(c) <= 0) for c in PRICES}
+# aggregates that reveal a bad price (a sum is NaN if a value is): its row is looked up only then
+CANDLE_CHECKS = (
+    STEP.min().alias("step"),
+    STEP.max().alias("step_max"),
+    *[pl.col(c).null_count().alias(f"{c} nulls") for c in PRICES],
+    *[pl.col(c).min().alias(f"{c} min") for c in PRICES],
+    *[pl.col(c).sum().alias(f"{c} sum") for c in PRICES],
+)
+
+
+def _candles(
+    frame: pl.DataFrame, signals: tuple[str, ...] = (), directions: tuple[str, ...] = ()
+) -> pl.LazyFrame:
+    """``check_candles`` as a query (a backtest runs it with its first stages), which also checks that the
+    integer columns ``directions`` hold only -1, 0 and 1, and keeps them. The checks are one query."""
+    schema = frame.schema
+    missing = [c for c in (*FRAME_COLUMNS[:5], *signals, *directions) if c not in schema]
     if missing:
         raise BacktestError(f"frame: missing column(s) {missing}; have {frame.columns}")
     if frame.height < 2:
         raise BacktestError(f"frame: need at least 2 candles, got {frame.height}")
-    if not isinstance(frame.schema["open_time"], pl.Datetime):
-        raise BacktestError(f"frame column 'open_time': expected a Datetime, got {frame.schema['open_time']}")
-    times = pl.col("open_time")
-    if frame.schema["open_time"].time_zone is None:  # naive means UTC
-        times = times.dt.replace_time_zone("UTC")
-    if frame.schema["open_time"] != TIME:
-        times = times.dt.convert_time_zone("UTC").cast(TIME)
-    prices = [
-        pl.col(c).cast(pl.Float64, strict=False) for c in FRAME_COLUMNS[1:5] if frame.schema[c] != pl.Float64
-    ]
-    out = frame.select(times.alias("open_time"), *FRAME_COLUMNS[1:5]).with_columns(prices)
-    step = pl.col("open_time").cast(pl.Int64).diff()
-    bad = {c: pl.col(c).is_null() | pl.col(c).is_nan() | (pl.col(c) <= 0) for c in FRAME_COLUMNS[1:5]}
-    found = out.select(*[b.any().alias(c) for c, b in bad.items()], step_min=step.min(), step_max=step.max())
-    found = found.row(0, named=True)
-    for name, mask in bad.items():
-        if found[name]:
-            row = out.select(mask.arg_true().first()).item()
+    if not isinstance(schema["open_time"], pl.Datetime):
+        raise BacktestError(f"frame column 'open_time': expected a Datetime, got {schema['open_time']}")
+    for name in directions:
+        if not schema[name].is_integer():
+            raise BacktestError(_not_integer(name, schema[name]))
+    candles = frame[:, [*FRAME_COLUMNS[:5], *directions]].lazy()  # picked eagerly: cheaper than in a query
+    if conversions := _conversions(schema):
+        candles = add_columns(candles, (conversions,), frame.height)
+    ranges = [e.alias(f"{n} {k}") for n in directions for k, e in _range(n).items()]
+    found = collect(candles.select_seq(*CANDLE_CHECKS, *ranges)).row(0, named=True)  # few: one at a time
+    for name, bad in BAD_PRICE.items():
+        if found[f"{name} nulls"] or not found[f"{name} min"] > 0 or math.isnan(found[f"{name} sum"]):
+            row = collect(candles.select(bad.arg_true().first())).item()
             raise BacktestError(f"frame column '{name}': null, NaN or non-positive price at row {row}")
-    if found["step_min"] <= 0 or found["step_min"] != found["step_max"]:
+    if found["step"] <= 0 or found["step"] != found["step_max"]:
         raise BacktestError("frame column 'open_time': times must be ascending and evenly spaced (no gaps)")
-    t0, step, every = pl.col("open_time").cast(pl.Int64), int(found["step_min"]), FUNDING_EVERY_MS
-    return out.with_columns(
-        close_time=pl.col("open_time") + pl.duration(milliseconds=step),
-        events=(t0 + step + every - 1) // every - (t0 + every - 1) // every,
-        at_open=(t0 % every == 0).cast(pl.Int64),
+    for name in directions:
+        if found[f"{name} nulls"] or found[f"{name} min"] < -1 or found[f"{name} max"] > 1:
+            raise BacktestError(_bad_direction(name, frame.select(_first_bad_direction(name)).item()))
+    return add_columns(candles, (_clock(found["step"]),), frame.height)
+
+
+def _conversions(schema: pl.Schema) -> list[pl.Expr]:
+    """What brings ``open_time`` to ``Datetime("ms", "UTC")`` (naive means UTC) and prices to Float64."""
+    out = [pl.col(c).cast(pl.Float64, strict=False) for c in PRICES if schema[c] != pl.Float64]
+    if schema["open_time"] != TIME:
+        times = pl.col("open_time")
+        if schema["open_time"].time_zone is None:
+            times = times.dt.replace_time_zone("UTC")
+        out.append(times.dt.convert_time_zone("UTC").cast(TIME))
+    return out
+
+
+def _range(name: str) -> dict[str, pl.Expr]:
+    """Null count, minimum and maximum of an integer signal: -1, 0 and 1 only means none, >= -1, <= 1."""
+    return {"nulls": pl.col(name).null_count(), "min": pl.col(name).min(), "max": pl.col(name).max()}
+
+
+@functools.cache
+def _clock(step: int) -> tuple[pl.Expr, ...]:
+    """``close_time``, ``events`` and ``at_open`` (see ``check_candles``) for candles of ``step`` ms."""
+    t0, every = pl.col("open_time").cast(pl.Int64), FUNDING_EVERY_MS
+    return (
+        (pl.col("open_time") + pl.duration(milliseconds=step)).alias("close_time"),
+        ((t0 + step + every - 1) // every - (t0 + every - 1) // every).alias("events"),
+        (t0 % every == 0).cast(pl.Int64).alias("at_open"),
     )
+
+
+def _not_integer(name: str, dtype: pl.DataType) -> str:
+    return f"frame column '{name}': expected an integer signal (-1, 0, 1), got {dtype}"
+
+
+def _bad_direction(name: str, row: int) -> str:
+    return f"frame column '{name}': values must be -1, 0 or 1 (no nulls); bad row {row}"
+
+
+def _first_bad_direction(name: str) -> pl.Expr:
+    return (pl.col(name).is_null() | ~pl.col(name).is_in([-1, 0, 1])).arg_true().first()
 
 
 def check_signal(frame: pl.DataFrame, name: str) -> pl.Series:
     """The signal column ``name`` as Int8, after checking it holds only -1, 0 and 1."""
     column = frame[name]
     if not column.dtype.is_integer():
-        raise BacktestError(
-            f"frame column '{name}': expected an integer signal (-1, 0, 1), got {column.dtype}"
-        )
-    bad = frame.select((pl.col(name).is_null() | ~pl.col(name).is_in([-1, 0, 1])).arg_true().first()).item()
+        raise BacktestError(_not_integer(name, column.dtype))
+    bad = frame.select(_first_bad_direction(name)).item()
     if bad is not None:
-        raise BacktestError(f"frame column '{name}': values must be -1, 0 or 1 (no nulls); bad row {bad}")
+        raise BacktestError(_bad_direction(name, bad))
     return column.cast(pl.Int8)
 
 
@@ -216,25 +270,25 @@ def run_backtest(
         initial_capital=initial_capital,
     )
     check_params(**params)
-    rows = check_candles(frame, ("direction",)).with_columns(
-        signal=check_signal(frame, "direction"),
-        cfg=pl.lit(0, pl.UInt32),
-        i=pl.int_range(pl.len(), dtype=pl.Int32),
-        per_bar=pl.lit(mode == "per_bar"),
-        fee_rate=pl.lit(float(fee_rate)),
-        slip=pl.lit(slippage_bps / 1e4),
-        leverage=pl.lit(float(leverage)),
-        position_fraction=pl.lit(float(position_fraction)),
-        mmr=pl.lit(float(maintenance_margin_rate)),
-        funding_rate_8h=pl.lit(float(funding_rate_8h)),
-        initial_capital=pl.lit(float(initial_capital)),
+    columns = (
+        pl.col("direction").cast(pl.Int8).alias("signal"),
+        pl.lit(0, pl.UInt32).alias("cfg"),
+        pl.int_range(pl.len(), dtype=pl.Int32).alias("i"),
+        pl.lit(mode == "per_bar").alias("per_bar"),
+        pl.lit(float(fee_rate)).alias("fee_rate"),
+        pl.lit(slippage_bps / 1e4).alias("slip"),
+        pl.lit(float(leverage)).alias("leverage"),
+        pl.lit(float(position_fraction)).alias("position_fraction"),
+        pl.lit(float(maintenance_margin_rate)).alias("mmr"),
+        pl.lit(float(funding_rate_8h)).alias("funding_rate_8h"),
+        pl.lit(float(initial_capital)).alias("initial_capital"),
     )
-    trades, equity = simulate(rows)
-    metrics = metrics_table(equity, trades).drop("cfg", "n_periods").row(0, named=True)
+    rows = add_columns(_candles(frame, directions=("direction",)), (columns,), frame.height)
+    trades, equity = simulate(rows, frame.height)
     return BacktestResult(
-        trades=trades.select(list(TRADE_SCHEMA)),
-        equity=equity.select(list(EQUITY_SCHEMA)),
-        metrics=metrics,
+        trades=trades[:, list(TRADE_SCHEMA)],
+        equity=equity[:, list(EQUITY_SCHEMA)],
+        metrics=one_metrics(equity, trades),
     )
 
 
@@ -275,7 +329,8 @@ def save_backtest(result: BacktestResult, output_dir: Path, extra: dict[str, Any
 
 
 # The simulation as stages of column expressions, built once: each stage is one ``with_columns`` on
-# the long frame (a stage may only use columns that earlier stages made).
+# the long frame (a stage may only use columns that earlier stages made), and a chain of stages runs
+# as one query (``adalib.metrics.add_columns`` and ``collect``).
 C = pl.col
 FIRST = C("i") == 0
 POS, HELD, START, ENTRY, P_LIQ, LIQ, G = (
@@ -284,12 +339,14 @@ POS, HELD, START, ENTRY, P_LIQ, LIQ, G = (
 K = C("position_fraction") * C("leverage")  # return per unit of price move: margin share times leverage
 POSITIONS = (
     # the position during candle u is the signal known at the close of candle u-1; candle 0 is flat
-    (pl.when(FIRST).then(0).otherwise(C("signal").shift(1)).cast(pl.Int8).alias("pos"),),
-    # held candles, and where a run of one side begins (every held candle in per_bar); candle 0 is
-    # never held, so a shift never carries a previous configuration's rows into a trade
+    # (as Float64: every product with it needs that type)
+    (pl.when(FIRST).then(0).otherwise(C("signal").shift(1)).cast(pl.Float64).alias("pos"),),
+    # held candles, and where a trade begins: where a run of one side begins (every held candle in
+    # per_bar; the liquidation passes add more); candle 0 is never held, so a shift never carries a
+    # previous configuration's rows into a trade
     (
         (POS != 0).alias("held"),
-        ((POS != 0) & (C("per_bar") | (POS != POS.shift(1)))).alias("run_start"),
+        ((POS != 0) & (C("per_bar") | (POS != POS.shift(1)))).alias("start"),
     ),
 )
 LIQUIDATION_PRICE = ENTRY * (1 - POS / C("leverage")) / (1 - POS * C("mmr"))  # the contract's, either side
@@ -299,6 +356,7 @@ LIQUIDATION_PRICES = (  # given the trade starts: entry fill, liquidation price,
     (pl.when(START).then(C("open") * (1 + POS * C("slip"))).forward_fill().alias("entry"),),
     (LIQUIDATION_PRICE.alias("p_liq"), (HELD & (POS * (LIQUIDATION_PRICE - ADVERSE) >= 0)).alias("hit")),
 )
+NO_LIQUIDATION = (pl.lit(False).alias("liq"),)  # until the first hits say otherwise
 FIRST_HITS = (
     (C("hit").cast(pl.Int32).cum_sum().alias("hits"),),
     # the first hit since the trade's start
@@ -311,15 +369,18 @@ FIRST_HITS = (
     ((START | (LIQ.shift(1, fill_value=False) & HELD)).alias("more"),),
 )
 EXIT_FILL = C("close") * (1 - POS * C("slip"))
-FUNDING = C("funding_rate_8h") * C("fcum") / ENTRY  # funding paid so far, per unit of entry notional
+# A held candle is valued at its close, net of the entry fee; a trade's last candle at its exit fill,
+# net of both fees. Funding paid so far is per unit of entry notional.
+VALUED_AT = pl.when(C("end")).then(C("exit_fill")).otherwise(C("close"))
+FEE_SHARE = pl.when(C("end")).then(C("fee_rate") * (1 + C("exit_fill") / ENTRY)).otherwise(C("fee_rate"))
+FUNDING = C("funding_rate_8h") * C("fcum") / ENTRY
 TRADE_ROWS = (
     (
-        START.cast(pl.Int64).cum_sum().alias("tid"),
         pl.when(START).then(C("open_time")).forward_fill().alias("entry_time"),
         # a trade ends where it is liquidated or where the next candle starts anew or is flat
         (HELD & (LIQ | (START | ~HELD).shift(-1, fill_value=True))).alias("end"),
         # funding per unit of quantity and rate in each held candle: events strictly after the entry
-        (POS.cast(pl.Float64) * C("open") * (C("events") - START.cast(pl.Int64) * C("at_open"))).alias("f"),
+        (POS * C("open") * (C("events") - START.cast(pl.Int64) * C("at_open"))).alias("f"),
     ),
     (C("f").cum_sum().alias("fsum"),),
     # funding since the trade's entry: the running sum minus its value before the entry
@@ -330,32 +391,46 @@ TRADE_ROWS = (
     (  # the trade's return so far: marked to market, settled at its exit, -fraction if liquidated
         pl.when(LIQ)
         .then(-C("position_fraction"))
-        .when(C("end"))
-        .then(
-            K
-            * (
-                POS * (C("exit_fill") - ENTRY) / ENTRY
-                - C("fee_rate") * (1 + C("exit_fill") / ENTRY)
-                - FUNDING
-            )
-        )
-        .otherwise(K * (POS * (C("close") - ENTRY) / ENTRY - C("fee_rate") - FUNDING))
+        .otherwise(K * (POS * (VALUED_AT - ENTRY) / ENTRY - FEE_SHARE - FUNDING))
         .alias("g"),
     ),
 )
-QTY = C("position_fraction") * C("e_before") * C("leverage") / ENTRY
-FIRST_TRADE = (C("cfg") != C("cfg").shift(1)).fill_null(True)
-TRADES = (  # on the trades' last candles: one row per trade, in order; equity compounds per config
-    ((1 + G).cum_prod().over("cfg").alias("growth"),),
+
+
+def _compounding(by: str | None) -> tuple:
+    """Equity compounding at each trade's last candle, per configuration ``by`` (None: the frame holds one
+    configuration; a window ``over`` it costs more than the compounding itself on one backtest)."""
+
+    def per_config(expr: pl.Expr) -> pl.Expr:
+        return expr.over(by) if by else expr
+
+    growth = pl.when(C("end")).then(1 + G).otherwise(1.0).cum_prod()
+    # the equity before the candle's trade: the growth up to the previous trade's last candle
+    e_before = C("initial_capital") * pl.when(FIRST).then(1.0).otherwise(C("growth").shift(1))
+    # once the equity before a trade is not positive nothing more is opened
+    dead = (START & (C("e_before") <= 0)).cum_sum()
+    return (
+        (per_config(growth).alias("growth"),),
+        (e_before.alias("e_before"),),
+        ((per_config(dead) == 0).alias("alive"),),
+    )
+
+
+COMPOUNDING = {False: _compounding(None), True: _compounding("cfg")}  # by: several configurations?
+LIVE = HELD & C("alive")
+MARK = C("e_before") * (1 + G)
+EQUITY = (
+    pl.when(LIVE).then(POS * K * C("e_before") / ENTRY).otherwise(0.0).alias("position"),
+    pl.when(LIVE)
+    .then(MARK)
+    .otherwise(pl.when(C("end") & LIVE).then(MARK).when(FIRST).then(C("initial_capital")).forward_fill())
+    .alias("equity"),
+)
+QTY = C("qty")
+TRADES = (  # on the trades' last candles: one row per trade, in order
+    ((C("position_fraction") * C("e_before") * C("leverage") / ENTRY).alias("qty"),),
     (
-        (C("initial_capital") * pl.when(FIRST_TRADE).then(1.0).otherwise(C("growth").shift(1))).alias(
-            "e_before"
-        ),
-    ),
-    (  # once the equity is not positive nothing more is opened
-        ((C("e_before") <= 0).cum_sum().over("cfg") == 0).alias("alive"),
-        POS.alias("side"),
-        QTY.alias("qty"),
+        POS.cast(pl.Int8).alias("side"),
         ENTRY.alias("entry_price"),
         pl.when(LIQ).then(P_LIQ).otherwise(C("exit_fill")).alias("exit_price"),
         (C("fee_rate") * QTY * (ENTRY + pl.when(LIQ).then(0.0).otherwise(C("exit_fill")))).alias("fees"),
@@ -371,60 +446,41 @@ TRADES = (  # on the trades' last candles: one row per trade, in order; equity c
         pl.when(C("funding") == 0).then(0.0).otherwise("funding").alias("funding"),  # no -0.0 for shorts
         pl.when(LIQ)
         .then(-C("position_fraction") * C("e_before"))
-        .otherwise(POS * C("qty") * (C("exit_price") - ENTRY) - C("fees") - C("funding"))
+        .otherwise(POS * QTY * (C("exit_price") - ENTRY) - C("fees") - C("funding"))
         .alias("pnl"),
     ),
 )
-LIVE = HELD & C("alive")
-MARK = C("e_before") * (1 + G)
-EQUITY = (
-    "cfg", "i", "open_time", "open", "close", "initial_capital",
-    pl.when(LIVE).then(POS * K * C("e_before") / ENTRY).otherwise(0.0).alias("position"),
-    pl.when(LIVE)
-    .then(MARK)
-    .otherwise(pl.when(C("end") & LIVE).then(MARK).when(FIRST).then(C("initial_capital")).forward_fill())
-    .alias("equity"),
-)  # fmt: skip
-
-
-def _stages(df: pl.DataFrame, stages: tuple) -> pl.DataFrame:
-    for stage in stages:
-        df = df.with_columns(stage)
-    return df
 
 
 def _liquidations(book: pl.DataFrame) -> pl.DataFrame:
-    """Entry fills, liquidation prices, first liquidating candles (``liq``) and the trade starts with a
-    new trade after each liquidation (``more``), given the trade starts (``start``)."""
-    book = _stages(book, LIQUIDATION_PRICES)
-    if not book["hit"].any():  # no candle reaches a liquidation price: nothing to split
-        return book.select(*LIQUIDATION_OUTPUTS[:3], liq=pl.lit(False), more=START)
-    return _stages(book, FIRST_HITS).select(LIQUIDATION_OUTPUTS)
+    """The first liquidating candle of each trade (``liq``), then one more pass per liquidation in a row
+    within a run (the run goes on as a new trade from the next candle's open: ``more``), over the
+    configurations it changes only; ``start``, ``entry`` and ``p_liq`` end up those of every trade."""
+    book = collect(add_columns(book.lazy(), FIRST_HITS, book.height))
+    while (changed := book["cfg"].filter(book["more"] != book["start"]).unique()).len():
+        rows_of = book["cfg"].is_in(changed.implode()).arg_true()
+        again = book[rows_of].lazy().select(*LIQUIDATION_INPUTS, start="more")
+        again = collect(add_columns(again, (*LIQUIDATION_PRICES, *FIRST_HITS), rows_of.len()))
+        book = book.with_columns(book[c].scatter(rows_of, again[c]) for c in LIQUIDATION_OUTPUTS)
+    return book
 
 
-def simulate(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def simulate(rows: pl.LazyFrame, n: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Run every configuration of a long frame at once; return (trades, equity rows), both keyed by ``cfg``.
 
-    ``rows``: one row per (``cfg``, candle ``i`` = 0..T-1), sorted by ``cfg`` then ``i``, with the
-    columns of ``check_candles``, ``signal`` (Int8) and those of ``PARAM_COLUMNS``. Inputs are
-    assumed valid (``run_backtest`` and ``adalib.sweep`` check them).
+    ``rows``: a query of ``n`` rows, one per (``cfg``, candle ``i`` = 0..T-1), sorted by ``cfg`` then
+    ``i``, with the columns of ``check_candles``, ``signal`` (Int8) and those of ``PARAM_COLUMNS``.
+    Inputs are assumed valid (``run_backtest`` and ``adalib.sweep`` check them). Three queries when no
+    liquidation splits a run: positions and liquidation prices, then trade rows and equity, then trades.
     """
-    df = _stages(rows, POSITIONS)
-    book = _liquidations(df.select(*LIQUIDATION_INPUTS, start=df["run_start"]))
-    # one more pass per liquidation in a row within a run, over the configurations it changes only
-    while (changed := df["cfg"].filter(book["more"] != book["start"]).unique()).len():
-        rows_of = df["cfg"].is_in(changed.implode()).arg_true()
-        again = _liquidations(df[rows_of].select(*LIQUIDATION_INPUTS, start=book["more"].gather(rows_of)))
-        book = book.with_columns(book[c].scatter(rows_of, again[c]) for c in LIQUIDATION_OUTPUTS)
-    df = _stages(df.drop(SPENT).with_columns(book.select("start", "entry", "p_liq", "liq")), TRADE_ROWS)
-    trades = _stages(df.select(TRADE_INPUTS).filter(df["end"]), TRADES)
-    # each candle gets its trade's equity before entry (rows before any trade are flat: any index will do)
-    index = (df["tid"] - 1).clip(0)
-    before = pl.concat(
-        [trades.select("e_before", "alive"), pl.DataFrame({"e_before": [0.0], "alive": [False]})]
-    )
-    equity = df.with_columns(before[index]).select(EQUITY)
-    return trades.filter("alive").select("cfg", *TRADE_SCHEMA), equity
+    book = collect(add_columns(rows, (*POSITIONS, *LIQUIDATION_PRICES, NO_LIQUIDATION), n))
+    if book["hit"].any():  # some candle reaches a liquidation price (else no trade is split)
+        book = _liquidations(book)
+    several = book["cfg"][0] != book["cfg"][-1]
+    kept = [c for c in book.columns if c not in SPENT]  # (columns picked eagerly: cheaper than in a query)
+    df = collect(add_columns(book[:, kept].lazy(), (*TRADE_ROWS, *COMPOUNDING[several], EQUITY), n))
+    trades = collect(add_columns(df[:, TRADE_INPUTS].lazy().filter(C("end") & C("alive")), TRADES, n))
+    return trades[:, ["cfg", *TRADE_SCHEMA]], df[:, EQUITY_ROWS]
 
 
 def demo_frame() -> pl.DataFrame:

@@ -19,6 +19,28 @@ from scipy import stats
 
 PERIODS_PER_YEAR = 730
 
+# Running queries (shared with adalib.backtest). On a few thousand rows a query's cost is planning and
+# scheduling, not arithmetic, so chains of steps run as one lazy query on the in-memory engine (the
+# default engine of polars 2 costs more on small frames), without optimisations: every expression runs
+# as written (what simplification does is fold constants, which gives the same numbers).
+AS_WRITTEN = pl.QueryOptFlags.none()
+# Below this many rows a step's expressions run one after another (``with_columns_seq``): handing them
+# to the thread pool costs more than it saves.
+PARALLEL_ROWS = 100_000
+
+
+def collect(query: pl.LazyFrame) -> pl.DataFrame:
+    """Run ``query`` as described above."""
+    return query.collect(engine="in-memory", optimizations=AS_WRITTEN)
+
+
+def add_columns(query: pl.LazyFrame, steps: tuple, rows: int) -> pl.LazyFrame:
+    """``query`` with the columns of each step (a tuple of expressions) in turn: a step may use the
+    columns of earlier ones. ``rows``: about how many rows the query has (see ``PARALLEL_ROWS``)."""
+    for step in steps:
+        query = query.with_columns(step) if rows >= PARALLEL_ROWS else query.with_columns_seq(step)
+    return query
+
 
 _EQ, _R, _PNL = pl.col("equity"), pl.col("ret"), pl.col("pnl")
 _PREV = _EQ.shift(1)
@@ -47,33 +69,41 @@ TRADE_AGGREGATES = (
     pl.col("funding").sum().alias("funding_paid"),
     pl.col("liquidated").sum().alias("liquidated"),
 )
-_ANNUAL = math.sqrt(PERIODS_PER_YEAR)
-_GROWTH = pl.col("final_equity") / pl.col("initial_capital")
-_CAGR = pl.when(_GROWTH > 0).then(_GROWTH ** (PERIODS_PER_YEAR / pl.col("n_periods")) - 1).otherwise(-1.0)
-_MDD = pl.col("max_drawdown")
-_GAINS, _LOSSES = pl.col("gains"), pl.col("losses")
-METRICS = (
-    "initial_capital",
-    "final_equity",
-    (_GROWTH - 1).alias("total_return"),
-    _CAGR.alias("cagr"),
-    (pl.col("std") * _ANNUAL).alias("ann_vol"),
-    pl.when(pl.col("std") > 0).then(pl.col("mean") / pl.col("std") * _ANNUAL).alias("sharpe"),
-    pl.when(pl.col("downside") > 0).then(pl.col("mean") / pl.col("downside") * _ANNUAL).alias("sortino"),
-    "max_drawdown",
-    pl.when(_MDD < 0).then(_CAGR / _MDD.abs()).alias("calmar"),
-    pl.col("n_trades").fill_null(0).cast(pl.Int64),
-    "win_rate",
-    pl.when(_LOSSES > 0).then(_GAINS / _LOSSES).when(_GAINS > 0).then(float("inf")).alias("profit_factor"),
-    "avg_trade_return",
-    "exposure",
-    pl.col("fees_paid").fill_null(0.0),
-    pl.col("funding_paid").fill_null(0.0),
-    "buy_hold_return",
-    pl.col("liquidated").fill_null(0).cast(pl.Int64),
-    pl.lit(PERIODS_PER_YEAR, pl.Int64).alias("periods_per_year"),
-    "n_periods",
+# The same on the trades of one configuration, without a group_by (see ``one_metrics``).
+ONE_TRADE_AGGREGATES = tuple(
+    e.over("cfg").first().alias(e.meta.output_name()) if e.meta.output_name() in ("gains", "losses") else e
+    for e in TRADE_AGGREGATES
 )
+_ANNUAL = math.sqrt(PERIODS_PER_YEAR)
+_GROWTH, _CAGR, _MDD = pl.col("growth"), pl.col("cagr"), pl.col("max_drawdown")
+_GAINS, _LOSSES = pl.col("gains"), pl.col("losses")
+_CAGR_OF_GROWTH = pl.when(_GROWTH > 0).then(_GROWTH ** (PERIODS_PER_YEAR / pl.col("n_periods")) - 1)
+DERIVED = (  # from the aggregates, in steps: the growth first, the calmar after the cagr
+    ((pl.col("final_equity") / pl.col("initial_capital")).alias("growth"),),
+    (
+        (_GROWTH - 1).alias("total_return"),
+        _CAGR_OF_GROWTH.otherwise(-1.0).alias("cagr"),
+        (pl.col("std") * _ANNUAL).alias("ann_vol"),
+        pl.when(pl.col("std") > 0).then(pl.col("mean") / pl.col("std") * _ANNUAL).alias("sharpe"),
+        pl.when(pl.col("downside") > 0).then(pl.col("mean") / pl.col("downside") * _ANNUAL).alias("sortino"),
+        pl.col("n_trades").fill_null(0).cast(pl.Int64),
+        pl.when(_LOSSES > 0)
+        .then(_GAINS / _LOSSES)
+        .when(_GAINS > 0)
+        .then(float("inf"))
+        .alias("profit_factor"),
+        pl.col("fees_paid").fill_null(0.0),
+        pl.col("funding_paid").fill_null(0.0),
+        pl.col("liquidated").fill_null(0).cast(pl.Int64),
+        pl.lit(PERIODS_PER_YEAR, pl.Int64).alias("periods_per_year"),
+    ),
+    (pl.when(_MDD < 0).then(_CAGR / _MDD.abs()).alias("calmar"),),
+)
+METRICS = [  # the fields of backtest_metrics.json, in order
+    "initial_capital", "final_equity", "total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown",
+    "calmar", "n_trades", "win_rate", "profit_factor", "avg_trade_return", "exposure", "fees_paid",
+    "funding_paid", "buy_hold_return", "liquidated", "periods_per_year",
+]  # fmt: skip
 
 
 def metrics_table(
@@ -87,10 +117,22 @@ def metrics_table(
     excess) of the candle returns, which the deflated Sharpe ratio needs.
     """
     extra = MOMENTS if moments else ()
-    per = equity.with_columns(RETURN).group_by(by, maintain_order=True).agg(*CANDLE_AGGREGATES, *extra)
-    per_trade = trades.group_by(by).agg(TRADE_AGGREGATES)
-    joined = per.join(per_trade, on=by, how="left", maintain_order="left")
-    return joined.select(by, *METRICS, *[e.meta.output_name() for e in extra])
+    per = add_columns(equity.lazy(), (RETURN,), equity.height)
+    per = per.group_by(by, maintain_order=True).agg(*CANDLE_AGGREGATES, *extra)
+    per_trade = trades.lazy().group_by(by).agg(TRADE_AGGREGATES)
+    metrics = per.join(per_trade, on=by, how="left", maintain_order="left")
+    metrics = add_columns(metrics, DERIVED, 0)  # one row per configuration: a few thousand at most
+    return collect(metrics)[:, [by, *METRICS, "n_periods", *[e.meta.output_name() for e in extra]]]
+
+
+def one_metrics(equity: pl.DataFrame, trades: pl.DataFrame) -> dict[str, float | int | None]:
+    """The backtest_metrics.json fields of one configuration without a group_by and a join, which cost
+    more than the sums on one backtest. When ``cfg`` is one value flagged sorted (a literal, as in
+    ``run_backtest``), they equal ``metrics_table``'s to the bit: its group_by then adds up slices as
+    plain aggregations do, and filtered values as a window does."""
+    per = add_columns(equity.lazy(), (RETURN,), equity.height).select(*CANDLE_AGGREGATES)
+    metrics = pl.concat([per, trades.lazy().select(ONE_TRADE_AGGREGATES)], how="horizontal")
+    return collect(add_columns(metrics, DERIVED, 0))[:, METRICS].row(0, named=True)
 
 
 SIGNED = ("total_return", "cagr", "max_drawdown", "avg_trade_return", "buy_hold_return")

@@ -126,7 +126,8 @@ def sweep(
     per_chunk = max(1, CHUNK_ROWS // candles.height)  # bounds memory: about 1.5 kB per row in flight
     chunks = []
     for k in range(0, configs.height, per_chunk):
-        trades, equity = simulate(_long_rows(candles, configs.slice(k, per_chunk), directions))
+        rows = _long_rows(candles, configs.slice(k, per_chunk), directions)
+        trades, equity = simulate(rows.lazy(), rows.height)
         chunks.append(metrics_table(equity, trades, moments=True))
     metrics = pl.concat(chunks).drop("initial_capital")
     return configs.drop("variant").join(metrics, on="cfg", how="left", maintain_order="left")
