@@ -207,7 +207,7 @@ def _clock(step: int) -> tuple[pl.Expr, ...]:
     t0, every = pl.col("open_time").cast(pl.Int64), FUNDING_EVERY_MS
     return (
         (pl.col("open_time") + pl.duration(milliseconds=step)).alias("close_time"),
-        ((t0 + step + every - 1) // every - (t0 + every - 1) // every).alias("events"),
+        ((t0 + (step + every - 1)) // every - (t0 + (every - 1)) // every).alias("events"),
         (t0 % every == 0).cast(pl.Int64).alias("at_open"),
     )
 
@@ -428,19 +428,21 @@ EQUITY = (
 )
 QTY = C("qty")
 TRADES = (  # on the trades' last candles: one row per trade, in order
-    ((C("position_fraction") * C("e_before") * C("leverage") / ENTRY).alias("qty"),),
     (
+        (C("position_fraction") * C("e_before") * C("leverage") / ENTRY).alias("qty"),
         POS.cast(pl.Int8).alias("side"),
         ENTRY.alias("entry_price"),
         pl.when(LIQ).then(P_LIQ).otherwise(C("exit_fill")).alias("exit_price"),
+        C("close_time").alias("exit_time"),
+        LIQ.alias("liquidated"),
+        G.alias("return"),
+    ),
+    (
         (C("fee_rate") * QTY * (ENTRY + pl.when(LIQ).then(0.0).otherwise(C("exit_fill")))).alias("fees"),
         # a liquidated trade pays the funding of the candles before the liquidation candle
         (C("funding_rate_8h") * QTY * pl.when(LIQ).then(C("fcum") - C("f")).otherwise(C("fcum"))).alias(
             "funding"
         ),
-        C("close_time").alias("exit_time"),
-        LIQ.alias("liquidated"),
-        G.alias("return"),
     ),
     (
         pl.when(C("funding") == 0).then(0.0).otherwise("funding").alias("funding"),  # no -0.0 for shorts

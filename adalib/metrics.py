@@ -22,7 +22,7 @@ PERIODS_PER_YEAR = 730
 # Running queries (shared with adalib.backtest). On a few thousand rows a query's cost is planning and
 # scheduling, not arithmetic, so chains of steps run as one lazy query on the in-memory engine (the
 # default engine of polars 2 costs more on small frames), without optimisations: every expression runs
-# as written (what simplification does is fold constants, which gives the same numbers).
+# as written (simplification would only fold constants and rewrite a few aggregates: same numbers).
 AS_WRITTEN = pl.QueryOptFlags.none()
 # Below this many rows a step's expressions run one after another (``with_columns_seq``): handing them
 # to the thread pool costs more than it saves.
