@@ -36,7 +36,8 @@ from typing import Any
 
 import polars as pl
 
-from adalib.metrics import add_columns, collect, one_metrics
+from adalib.metrics import one_metrics
+from adalib.query import add_columns, collect
 from adalib.report import write_json, write_parquet
 
 MODES = ("hold", "per_bar")
@@ -330,7 +331,7 @@ def save_backtest(result: BacktestResult, output_dir: Path, extra: dict[str, Any
 
 # The simulation as stages of column expressions, built once: each stage is one ``with_columns`` on
 # the long frame (a stage may only use columns that earlier stages made), and a chain of stages runs
-# as one query (``adalib.metrics.add_columns`` and ``collect``).
+# as one query (``adalib.query.add_columns`` and ``collect``).
 C = pl.col
 FIRST = C("i") == 0
 POS, HELD, START, ENTRY, P_LIQ, LIQ, G = (

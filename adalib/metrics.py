@@ -17,30 +17,9 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from adalib.query import add_columns, collect
+
 PERIODS_PER_YEAR = 730
-
-# Running queries (shared with adalib.backtest). On a few thousand rows a query's cost is planning and
-# scheduling, not arithmetic, so chains of steps run as one lazy query on the in-memory engine (the
-# default engine of polars 2 costs more on small frames), without optimisations: every expression runs
-# as written (simplification would only fold constants and rewrite a few aggregates: same numbers).
-AS_WRITTEN = pl.QueryOptFlags.none()
-# Below this many rows a step's expressions run one after another (``with_columns_seq``): handing them
-# to the thread pool costs more than it saves.
-PARALLEL_ROWS = 100_000
-
-
-def collect(query: pl.LazyFrame) -> pl.DataFrame:
-    """Run ``query`` as described above."""
-    return query.collect(engine="in-memory", optimizations=AS_WRITTEN)
-
-
-def add_columns(query: pl.LazyFrame, steps: tuple, rows: int) -> pl.LazyFrame:
-    """``query`` with the columns of each step (a tuple of expressions) in turn: a step may use the
-    columns of earlier ones. ``rows``: about how many rows the query has (see ``PARALLEL_ROWS``)."""
-    for step in steps:
-        query = query.with_columns(step) if rows >= PARALLEL_ROWS else query.with_columns_seq(step)
-    return query
-
 
 _EQ, _R, _PNL = pl.col("equity"), pl.col("ret"), pl.col("pnl")
 _PREV = _EQ.shift(1)
