@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
+from contract_fields import BACKTEST_METRICS
 
 from adalib.backtest import EQUITY_SCHEMA, TRADE_SCHEMA, BacktestError, buy_and_hold, run_backtest
 
@@ -257,27 +258,7 @@ def test_output_layout_matches_the_contract() -> None:
     res = run_backtest(candles([(100, 101, 99, 100)] * 3, [1, 0, 0]))
     assert res.trades.schema == pl.Schema(TRADE_SCHEMA)
     assert res.equity.schema == pl.Schema(EQUITY_SCHEMA)
-    assert set(res.metrics) >= {
-        "initial_capital",
-        "final_equity",
-        "total_return",
-        "cagr",
-        "ann_vol",
-        "sharpe",
-        "sortino",
-        "max_drawdown",
-        "calmar",
-        "n_trades",
-        "win_rate",
-        "profit_factor",
-        "avg_trade_return",
-        "exposure",
-        "fees_paid",
-        "funding_paid",
-        "buy_hold_return",
-        "liquidated",
-        "periods_per_year",
-    }
+    assert set(res.metrics) >= set(BACKTEST_METRICS)
     empty = run_backtest(candles([(100, 101, 99, 100)] * 3, [0, 0, 0]))
     assert empty.trades.schema == pl.Schema(TRADE_SCHEMA) and empty.trades.height == 0
     assert empty.metrics["n_trades"] == 0 and empty.metrics["final_equity"] == 10000

@@ -9,6 +9,7 @@ import nbformat
 import papermill
 import polars as pl
 import pytest
+from contract_fields import DATA_FIELDS
 from notebook_support import check_layout, execute
 
 from adalib.data import load_candles
@@ -33,7 +34,6 @@ METRICS_KEYS = {
     "symbol", "interval", "lags", "n_train", "n_test", "train_start", "train_end", "test_start", "test_end",
     "coef", "intercept", "resid_std", "mse_train", "mse_test", "mse_test_zero", "r2_oos", "hit_rate_test",
     "dm_stat", "dm_pvalue", "pt_stat", "pt_pvalue",
-    "data_source", "data_sha256", "n_candles", "first_candle", "last_candle",
 }  # fmt: skip
 SMALL = {"data_path": "synthetic", "lags": 3, "threshold": 0.001, "end": "2022-01-01"}
 
@@ -55,7 +55,7 @@ def test_artifacts_have_the_contract_columns_and_dtypes(executed: Path) -> None:
     assert forecasts["target"].null_count() == 1 and forecasts["target"][-1] is None
     assert forecasts["split"][-1] == "test" and set(forecasts["split"]) == {"train", "test"}
     metrics = json.loads((executed / "out" / "model_metrics.json").read_text())
-    assert METRICS_KEYS <= set(metrics)
+    assert METRICS_KEYS | DATA_FIELDS <= set(metrics)
     assert (metrics["lags"], metrics["interval"], metrics["data_source"]) == (3, "12h", "synthetic")
     assert metrics["n_train"] + metrics["n_test"] == forecasts.height - 1
     assert metrics["n_train"] == forecasts.filter(pl.col("split") == "train").height

@@ -10,6 +10,7 @@ import nbformat
 import papermill
 import polars as pl
 import pytest
+from contract_fields import BACKTEST_METRICS, DATA_FIELDS
 from notebook_support import check_layout, execute
 
 from adalib.backtest import EQUITY_SCHEMA, TRADE_SCHEMA, run_backtest
@@ -36,32 +37,7 @@ PARAMETERS = {
     "start": None,
     "end": "2026-03-01",
 }
-METRICS_KEYS = {
-    "initial_capital",
-    "final_equity",
-    "total_return",
-    "cagr",
-    "ann_vol",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "calmar",
-    "n_trades",
-    "win_rate",
-    "profit_factor",
-    "avg_trade_return",
-    "exposure",
-    "fees_paid",
-    "funding_paid",
-    "buy_hold_return",
-    "liquidated",
-    "periods_per_year",
-    "data_source",
-    "data_sha256",
-    "n_candles",
-    "first_candle",
-    "last_candle",
-}
+METRICS_KEYS = {*BACKTEST_METRICS, *DATA_FIELDS}
 SMOKE = {
     "data_path": "synthetic",
     "end": "2023-01-01",

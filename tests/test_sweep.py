@@ -7,32 +7,13 @@ import math
 import numpy as np
 import polars as pl
 import pytest
+from contract_fields import BACKTEST_METRICS
 from scipy import stats
 
 from adalib.backtest import BacktestError, run_backtest
 from adalib.data import synthetic_candles
 from adalib.metrics import PERIODS_PER_YEAR
 from adalib.sweep import EULER_GAMMA, deflated_sharpe, deflated_sharpe_ratio, expected_max_sharpe, sweep
-
-METRICS = (
-    "final_equity",
-    "total_return",
-    "cagr",
-    "ann_vol",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "calmar",
-    "n_trades",
-    "win_rate",
-    "profit_factor",
-    "avg_trade_return",
-    "exposure",
-    "fees_paid",
-    "funding_paid",
-    "buy_hold_return",
-    "liquidated",
-)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +61,7 @@ def test_every_row_equals_its_own_backtest(frame: pl.DataFrame) -> None:
             position_fraction=0.6,
             funding_rate_8h=row["funding_rate_8h"],
         )
-        for key in METRICS:
+        for key in BACKTEST_METRICS:
             expected = res.metrics[key]
             assert row[key] == (pytest.approx(expected, rel=1e-9) if expected is not None else None), key
 
