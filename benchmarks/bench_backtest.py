@@ -14,12 +14,10 @@ from __future__ import annotations
 import os
 import platform
 import resource
-import statistics
 import sys
-import time
-from collections.abc import Callable
 
 import polars as pl
+from timing import median_seconds
 
 from adalib.backtest import run_backtest
 from adalib.data import cache_path, read_cache
@@ -39,16 +37,6 @@ GRID = {
 }
 
 
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     if not cache_path().is_file():
         sys.exit(f"{cache_path().relative_to(REPO_ROOT)} is missing: fill the cache first (make data).")
@@ -64,12 +52,14 @@ def main() -> None:
     for name, frame in frames.items():
         for mode, leverage in (("hold", 1.0), ("per_bar", 1.0), ("hold", 10.0)):
             args = {"mode": mode, "leverage": leverage}
-            seconds = median_time(lambda f=frame, a=args: run_backtest(f, **a), REPEATS)
+            seconds = median_seconds(lambda f=frame, a=args: run_backtest(f, **a), REPEATS, warm_up=True)
             liquidated = run_backtest(frame, **args).metrics["liquidated"]
             task = f"one backtest, {mode}, leverage {leverage:g}"
             print(f"| {name} | {frame.height} | {task} | 1 | {seconds * 1e3:.1f} ms | | {liquidated} |")
         table = sweep(frame, signal="y_hat", **GRID)
-        seconds = median_time(lambda f=frame: sweep(f, signal="y_hat", **GRID), SWEEP_REPEATS)
+        seconds = median_seconds(
+            lambda f=frame: sweep(f, signal="y_hat", **GRID), SWEEP_REPEATS, warm_up=True
+        )
         task = "sweep (threshold x mode x fee x slippage x leverage)"
         print(
             f"| {name} | {frame.height} | {task} | {table.height} | {seconds:.2f} s "

@@ -14,28 +14,18 @@ refits and extrapolated. Prints the Markdown that goes to ``benchmarks/RESULTS.m
 from __future__ import annotations
 
 import platform
-import statistics
-import time
 import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
 import polars as pl
+from timing import median_seconds
 
 from adalib.data import cache_path, read_cache, synthetic_candles
 from adalib.forecast import lag_columns, lagged_returns, train_forecaster
 from adalib.walkforward import walk_forward
 
 LAGS, MIN_TRAIN, REPEATS, NAIVE_SAMPLE = 2, 730, 5, 200
-
-
-def median_seconds(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def peak_mib(fn: Callable[[], object]) -> float:
@@ -63,8 +53,8 @@ def naive_seconds(x: np.ndarray, y: np.ndarray) -> tuple[float, bool]:
 def bench(name: str, candles: pl.DataFrame) -> list[str]:
     rows = lagged_returns(candles, LAGS).filter(pl.col("target").is_not_null())
     x, y = rows.select(lag_columns(LAGS)).to_numpy(), rows["target"].to_numpy()
-    every_1 = median_seconds(lambda: walk_forward(x, y, min_train=MIN_TRAIN))
-    every_10 = median_seconds(lambda: walk_forward(x, y, min_train=MIN_TRAIN, every=10))
+    every_1 = median_seconds(lambda: walk_forward(x, y, min_train=MIN_TRAIN), REPEATS)
+    every_10 = median_seconds(lambda: walk_forward(x, y, min_train=MIN_TRAIN, every=10), REPEATS)
     memory = peak_mib(lambda: walk_forward(x, y, min_train=MIN_TRAIN))
     naive, extrapolated = naive_seconds(x, y)
     check = walk_forward(x, y, min_train=MIN_TRAIN)
