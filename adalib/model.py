@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from adalib.atomic import write_atomic
 from adalib.timefmt import parse_utc
 
 INTERVAL = "12h"
@@ -179,16 +178,7 @@ def save_weights(path: str | Path, forecaster: Forecaster) -> None:
     """
     buffer = io.BytesIO()  # a buffer, not the path: the archive's inner folder name is then fixed
     torch.save(weights_payload(forecaster), buffer)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(buffer.getvalue())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    write_atomic(path, lambda tmp: Path(tmp).write_bytes(buffer.getvalue()))
 
 
 def _tensor(path: Path, state: dict, key: str, shape: tuple[int, ...]) -> np.ndarray:

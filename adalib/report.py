@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from adalib.atomic import write_atomic
 from adalib.data.schema import Candles
 from adalib.paths import resolve_output
 
@@ -40,27 +39,15 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _atomic(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def write_json(path: str | Path, obj: dict[str, Any]) -> None:
     """Write ``obj`` as sorted, indented JSON, atomically; NaN and inf become null."""
     text = json.dumps(_clean(obj), indent=2, sort_keys=True, allow_nan=False) + "\n"
-    _atomic(Path(path), lambda tmp: Path(tmp).write_text(text))
+    write_atomic(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def write_parquet(frame: pl.DataFrame, path: str | Path) -> None:
     """Write a parquet file atomically."""
-    _atomic(Path(path), frame.write_parquet)
+    write_atomic(path, frame.write_parquet)
 
 
 def data_banner(candles: Candles) -> str:
@@ -95,5 +82,5 @@ def setup_charts() -> None:
     import matplotlib
 
     alt.data_transformers.enable("vegafusion")
-    alt.renderers.enable("png", scale_factor=1.5)
+    alt.renderers.enable("png", scale_factor=1.0)
     matplotlib.rcParams.update({"figure.dpi": 100, "figure.figsize": (9, 4), "axes.grid": True})

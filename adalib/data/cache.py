@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from adalib.atomic import write_atomic
 from adalib.data.binance import TWELVE_HOURS_MS, fetch_funding_rates, fetch_klines
 from adalib.data.files import read_candle_file
 from adalib.data.schema import CANDLE_SCHEMA, CandleDataError, validate_candles
@@ -31,18 +30,6 @@ def funding_cache_path(symbol: str = DEFAULT_SYMBOL, data_dir: Path = DATA_DIR) 
     return Path(data_dir) / f"{symbol}-funding.parquet"
 
 
-def _write_atomic(frame: pl.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".parquet.tmp")
-    os.close(fd)
-    try:
-        frame.write_parquet(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def read_cache(symbol: str = DEFAULT_SYMBOL, data_dir: Path = DATA_DIR) -> pl.DataFrame:
     """Read and validate the cached 12h candles."""
     path = cache_path(symbol, data_dir)
@@ -55,7 +42,7 @@ def import_file(source: str | Path, symbol: str = DEFAULT_SYMBOL, data_dir: Path
     """Build the cache from a local candle file (validated and resampled first)."""
     frame = read_candle_file(source)
     path = cache_path(symbol, data_dir)
-    _write_atomic(frame, path)
+    write_atomic(path, frame.write_parquet)
     return path
 
 
@@ -81,7 +68,7 @@ def fetch(
         raise CandleDataError(f"{binance_url}/fapi/v1/klines", f"no klines for {symbol}")
     validate_candles(frame, f"{path} (+ {new.height} candles from {binance_url})")
     if cached is None or new.height:
-        _write_atomic(frame, path)
+        write_atomic(path, frame.write_parquet)
     return path
 
 
@@ -101,5 +88,5 @@ def fetch_funding(
         start_ms = int(HISTORY_START.timestamp() * 1000)
     new = fetch_funding_rates(binance_url, symbol, start_ms=start_ms, **kwargs)
     frame = new if cached is None else pl.concat([cached, new]).unique("funding_time").sort("funding_time")
-    _write_atomic(frame, path)
+    write_atomic(path, frame.write_parquet)
     return path
