@@ -29,7 +29,7 @@ from adalib.binance.errors import BinanceAPIError, BinanceError, ExchangeUnavail
 from adalib.binance.journal import Journal
 from adalib.binance.rules import ADAUSDT_ASSUMED_INFO, SymbolRules, decimal_str, to_decimal
 from adalib.data import Candles, load_candles, validate_candles
-from adalib.data.binance import klines_frame
+from adalib.data.binance import TWELVE_HOURS_MS, klines_frame, last_closed_open_ms
 from adalib.execution import Account, Decision, Signal, decide, signal_from
 from adalib.forecast import latest_signal
 from adalib.model import Forecaster, load_weights
@@ -40,7 +40,6 @@ from adalib.timefmt import iso_z, parse_utc, utc_literal
 
 MODES = ("dry-run", "testnet", "live")
 MARGIN_TYPES = ("ISOLATED", "CROSSED")
-TWELVE_HOURS_MS = 12 * 3600 * 1000
 KLINES_HISTORY = 200  # closed 12h candles fetched for the live signal (the AR model needs lags + 1)
 
 
@@ -179,7 +178,7 @@ class _Run:
 
     def check_fresh(self, signal: Signal, now_ms: int) -> None:
         """Testnet and live trade only the last closed candle; a dry run says when it is older."""
-        last_closed = (now_ms // TWELVE_HOURS_MS - 1) * TWELVE_HOURS_MS
+        last_closed = last_closed_open_ms(now_ms)
         if int(signal.open_time.timestamp() * 1000) == last_closed:
             return
         if self.trading:

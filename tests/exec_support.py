@@ -8,11 +8,11 @@ import requests
 
 from adalib.binance.fake import FakeBinance
 from adalib.data import synthetic_candles
+from adalib.data.binance import TWELVE_HOURS_MS
 from adalib.model import Forecaster, save_weights
 from adalib.trade import ExecutionParams
 
 CANDLES = synthetic_candles(120)  # 60 days of 12h candles
-TWELVE_HOURS_MS = 12 * 3600 * 1000
 # the fakes' clock starts one minute after the close of candle 99, leaving 20 candles to move forward into
 NOW = int(CANDLES["open_time"].dt.epoch("ms")[99]) + TWELVE_HOURS_MS + 60_000
 

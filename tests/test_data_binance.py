@@ -22,10 +22,9 @@ from adalib.data import (
     read_cache,
     synthetic_candles,
 )
-from adalib.data.binance import get_json
+from adalib.data.binance import TWELVE_HOURS_MS, get_json
 
 START = datetime(2023, 1, 1, tzinfo=UTC)
-TWELVE_H_MS = 12 * 3600 * 1000
 
 
 class MarketServer(ThreadingHTTPServer):
@@ -71,7 +70,7 @@ class Handler(BaseHTTPRequestHandler):
             rows = rows.filter(ms <= int(params["endTime"]))
         opens = [int(r[0].timestamp() * 1000) for r in rows.head(limit).iter_rows()]
         return [
-            [ms, *(str(v) for v in r[1:]), ms + TWELVE_H_MS - 1]
+            [ms, *(str(v) for v in r[1:]), ms + TWELVE_HOURS_MS - 1]
             for ms, r in zip(opens, rows.head(limit).iter_rows(), strict=True)
         ]
 

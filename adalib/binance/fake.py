@@ -36,8 +36,8 @@ import polars as pl
 
 from adalib.binance.client import API_KEY_ENV, API_SECRET_ENV, CLIENT_ORDER_ID, sign
 from adalib.binance.rules import ADAUSDT_ASSUMED_INFO, SymbolRules, decimal_str, to_decimal
+from adalib.data.binance import TWELVE_HOURS_MS
 
-TWELVE_HOURS_MS = 12 * 3600 * 1000
 SIGNED_PATHS = {
     ("GET", "/fapi/v1/positionSide/dual"),
     ("GET", "/fapi/v2/balance"),

@@ -24,6 +24,15 @@ FUNDING_LIMIT = 1000
 RETRY_STATUSES = {418, 429, 500, 502, 503, 504}
 
 
+def last_closed_open_ms(now_ms: int, interval_ms: int = TWELVE_HOURS_MS) -> int:
+    """The ``open_time`` (epoch ms) of the last candle that has closed at ``now_ms``.
+
+    >>> last_closed_open_ms(13 * 3600 * 1000)  # 13:00 on day 0: the 00:00 candle closed at 12:00
+    0
+    """
+    return (now_ms // interval_ms - 1) * interval_ms
+
+
 class MarketDataError(RuntimeError):
     """Binance market data could not be fetched (after retries)."""
 
@@ -104,7 +113,7 @@ def fetch_klines(
     """
     session = session or requests.Session()
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    last_closed = (now_ms // interval_ms) * interval_ms - interval_ms  # open of the last closed candle
+    last_closed = last_closed_open_ms(now_ms, interval_ms)
     stop = last_closed + 1 if end_ms is None else min(end_ms, last_closed + 1)
     rows: list[list[Any]] = []
     total = max(0, -(-(stop - start_ms) // interval_ms))
