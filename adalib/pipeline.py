@@ -22,7 +22,7 @@ from nbconvert import HTMLExporter
 from traitlets import default
 
 from adalib.data.load import SYNTHETIC_WARNING
-from adalib.paths import REPO_ROOT, resolve_output
+from adalib.util.paths import REPO_ROOT, resolve_output
 
 NOTEBOOKS = ("ADA_ML_model", "ADA_StrategyImplementation", "ADA_executing_orders")
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"

@@ -20,9 +20,9 @@ import polars as pl
 
 from adalib.data.schema import Candles
 from adalib.forecast import FORECAST_SCHEMA, forecast_frame
-from adalib.model import load_weights
-from adalib.paths import resolve_existing, resolve_output
-from adalib.walkforward import walk_forward_frame
+from adalib.forecast import load_weights
+from adalib.util.paths import resolve_existing, resolve_output
+from adalib.forecast import walk_forward_frame
 
 SEGMENTS = ("test", "all")
 WALK_FORWARD_MIN_TRAIN = 100  # usable rows before the first walk-forward fit
@@ -155,7 +155,7 @@ def walk_forward_signal(candles: Candles | pl.DataFrame, frame: pl.DataFrame, *,
     """``y_hat`` of an expanding-window AR(``lags``) refitted at every candle, for each row of ``frame``.
 
     The forecast at candle t comes from a least-squares fit on the returns up to the close of
-    candle t only (``adalib.walkforward``). Null where there is none: rows with fewer than
+    candle t only (``adalib.forecast.walkforward``). Null where there is none: rows with fewer than
     ``WALK_FORWARD_MIN_TRAIN`` earlier usable rows, and the final candle (no target yet, so the
     walk-forward does not list it; its signal s_{T-1} is never traded). Use it as an alternative
     signal column in ``adalib.sweep.sweep``.

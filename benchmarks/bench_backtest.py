@@ -21,7 +21,7 @@ from timing import median_seconds
 
 from adalib.backtest import run_backtest
 from adalib.data import cache_path, read_cache
-from adalib.paths import REPO_ROOT
+from adalib.util.paths import REPO_ROOT
 from adalib.segment import load_segment
 from adalib.sweep import sweep
 

@@ -39,8 +39,8 @@ import polars as pl
 from adalib.backtest import run_backtest
 from adalib.data import cache_path, read_cache
 from adalib.forecast import forecast_frame
-from adalib.model import load_weights
-from adalib.paths import REPO_ROOT
+from adalib.forecast import load_weights
+from adalib.util.paths import REPO_ROOT
 from adalib.sweep import sweep
 
 CAPITAL = 10000.0

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from adalib.data import cache_path, data_sha256, read_cache
-from adalib.paths import OUTPUT_ROOT_ENV, REPO_ROOT
+from adalib.util.paths import OUTPUT_ROOT_ENV, REPO_ROOT
 
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 # The data the committed notebooks were executed on: the cache imported from the shared

@@ -9,7 +9,7 @@ import requests
 from adalib.binance.fake import FakeBinance
 from adalib.data import synthetic_candles
 from adalib.data.binance import TWELVE_HOURS_MS
-from adalib.model import Forecaster, save_weights
+from adalib.forecast import Forecaster, save_weights
 from adalib.trade import ExecutionParams
 
 CANDLES = synthetic_candles(120)  # 60 days of 12h candles

@@ -14,7 +14,7 @@ import pytest
 
 from adalib.data import CandleDataError, load_candles, synthetic_candles
 from adalib.data.schema import Candles, data_sha256
-from adalib.paths import REPO_ROOT
+from adalib.util.paths import REPO_ROOT
 
 
 def test_sha256_matches_an_independent_packing() -> None:

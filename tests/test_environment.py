@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from adalib.paths import REPO_ROOT
+from adalib.util.paths import REPO_ROOT
 
 
 def pyproject_requirements() -> set[str]:

@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from adalib.evaluation import (
+from adalib.forecast import (
     autocorrelations,
     by_year,
     calibration_table,
@@ -22,7 +22,7 @@ from adalib.evaluation import (
     pesaran_timmermann,
     score_table,
 )
-from adalib.model import Forecaster
+from adalib.forecast import Forecaster
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 

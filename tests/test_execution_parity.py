@@ -18,8 +18,8 @@ from adalib.binance.rules import ADAUSDT_ASSUMED_INFO, SymbolRules
 from adalib.data import synthetic_candles
 from adalib.execution import Account, decide, signal_from
 from adalib.forecast import forecast_frame, latest_signal
-from adalib.model import Forecaster, load_weights
-from adalib.paths import REPO_ROOT
+from adalib.forecast import Forecaster, load_weights
+from adalib.util.paths import REPO_ROOT
 
 RULES = SymbolRules.from_exchange_info(ADAUSDT_ASSUMED_INFO, "ADAUSDT")
 FIXED = Forecaster(

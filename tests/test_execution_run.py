@@ -23,7 +23,7 @@ from exec_support import (
 from adalib.binance.errors import UnknownOutcome
 from adalib.binance.fake import FakeBinance
 from adalib.binance.journal import Journal, journal_frame
-from adalib.timefmt import iso_z
+from adalib.util.timefmt import iso_z
 from adalib.trade import ExecutionParams, ExecutionRefused, main, run_execution
 
 SUMMARY_FIELDS = {"mode", "symbol", "candle_open_time", "y_hat", "direction", "confidence", "position_before",

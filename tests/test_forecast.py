@@ -20,8 +20,8 @@ from adalib.forecast import (
     split_sizes,
     train_forecaster,
 )
-from adalib.model import Forecaster, load_weights
-from adalib.paths import REPO_ROOT
+from adalib.forecast import Forecaster, load_weights
+from adalib.util.paths import REPO_ROOT
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from adalib.model import (
+from adalib.forecast import (
     ARModel,
     Forecaster,
     WeightsError,

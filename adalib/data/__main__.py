@@ -16,8 +16,8 @@ from adalib.data.cache import (
     read_cache,
 )
 from adalib.data.schema import CandleDataError, Candles
-from adalib.paths import DATA_DIR
-from adalib.timefmt import parse_utc
+from adalib.util.paths import DATA_DIR
+from adalib.util.timefmt import parse_utc
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,11 +8,11 @@ from typing import Any
 
 import polars as pl
 
-from adalib.atomic import write_atomic
+from adalib.util.atomic import write_atomic
 from adalib.data.binance import TWELVE_HOURS_MS, fetch_funding_rates, fetch_klines
 from adalib.data.files import read_candle_file
 from adalib.data.schema import CANDLE_SCHEMA, CandleDataError, validate_candles
-from adalib.paths import DATA_DIR
+from adalib.util.paths import DATA_DIR
 
 DEFAULT_SYMBOL = "ADAUSDT"
 DEFAULT_BINANCE_URL = "https://fapi.binance.com"

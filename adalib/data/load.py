@@ -13,8 +13,8 @@ from adalib.data.cache import DEFAULT_BINANCE_URL, DEFAULT_SYMBOL, cache_path, f
 from adalib.data.files import read_candle_file
 from adalib.data.schema import CandleDataError, Candles
 from adalib.data.synthetic import synthetic_candles
-from adalib.paths import DATA_DIR, resolve
-from adalib.timefmt import iso_z, parse_utc, utc_literal
+from adalib.util.paths import DATA_DIR, resolve
+from adalib.util.timefmt import iso_z, parse_utc, utc_literal
 
 SYNTHETIC_WARNING = (
     "SYNTHETIC DATA: no cached candles and Binance could not be reached, so this run uses "

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from adalib.timefmt import iso_z
+from adalib.util.timefmt import iso_z
 
 TIME = pl.Datetime("ms", "UTC")
 PRICE_COLUMNS = ("open", "high", "low", "close")

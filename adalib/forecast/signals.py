@@ -23,8 +23,8 @@ import polars as pl
 from scipy.stats import norm
 
 from adalib.data.schema import TWELVE_HOURS, Candles
-from adalib.model import INTERVAL, Forecaster, fit_ar
-from adalib.timefmt import iso_z, parse_utc, utc_literal
+from adalib.forecast.model import INTERVAL, Forecaster, fit_ar
+from adalib.util.timefmt import iso_z, parse_utc, utc_literal
 
 FORECAST_SCHEMA: dict[str, pl.DataType] = {
     "open_time": pl.Datetime("ms", "UTC"),

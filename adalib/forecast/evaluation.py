@@ -15,8 +15,8 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from adalib.model import Forecaster
-from adalib.timefmt import iso_z
+from adalib.forecast.model import Forecaster
+from adalib.util.timefmt import iso_z
 
 
 def diebold_mariano(e_model: np.ndarray, e_bench: np.ndarray) -> tuple[float, float]:

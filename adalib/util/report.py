@@ -1,6 +1,6 @@
 """Small helpers the notebooks share: output files, the data banner, chart set-up.
 
->>> from adalib.report import write_json
+>>> from adalib.util.report import write_json
 >>> import json, tempfile, pathlib
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.json"
 >>> write_json(p, {"sharpe": float("nan"), "n": 2})
@@ -17,9 +17,9 @@ from typing import Any
 
 import polars as pl
 
-from adalib.atomic import write_atomic
+from adalib.util.atomic import write_atomic
 from adalib.data.schema import Candles
-from adalib.paths import resolve_output
+from adalib.util.paths import resolve_output
 
 
 def output_dir(path: str | Path) -> Path:

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from adalib.data.schema import Candles
-from adalib.forecast import lag_columns, lagged_returns
+from adalib.forecast.signals import lag_columns, lagged_returns
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Shared plumbing of every layer: repository paths, atomic writes, UTC instants, artifact files."""
