@@ -19,10 +19,8 @@ from pathlib import Path
 import polars as pl
 
 from adalib.data.schema import Candles
-from adalib.forecast import FORECAST_SCHEMA, forecast_frame
-from adalib.forecast import load_weights
+from adalib.forecast import FORECAST_SCHEMA, forecast_frame, load_weights, walk_forward_frame
 from adalib.util.paths import resolve_existing, resolve_output
-from adalib.forecast import walk_forward_frame
 
 SEGMENTS = ("test", "all")
 WALK_FORWARD_MIN_TRAIN = 100  # usable rows before the first walk-forward fit

@@ -31,10 +31,9 @@ from adalib.binance.rules import ADAUSDT_ASSUMED_INFO, SymbolRules, decimal_str,
 from adalib.data import Candles, load_candles, validate_candles
 from adalib.data.binance import TWELVE_HOURS_MS, klines_frame, last_closed_open_ms
 from adalib.execution import Account, Decision, Signal, decide, signal_from
-from adalib.forecast import latest_signal
-from adalib.forecast import Forecaster, load_weights
-from adalib.util.paths import resolve_existing
+from adalib.forecast import Forecaster, latest_signal, load_weights
 from adalib.reconcile import reconcile
+from adalib.util.paths import resolve_existing
 from adalib.util.report import output_dir, write_json
 from adalib.util.timefmt import iso_z, parse_utc, utc_literal
 

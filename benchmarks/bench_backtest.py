@@ -21,9 +21,9 @@ from timing import median_seconds
 
 from adalib.backtest import run_backtest
 from adalib.data import cache_path, read_cache
-from adalib.util.paths import REPO_ROOT
 from adalib.segment import load_segment
 from adalib.sweep import sweep
+from adalib.util.paths import REPO_ROOT
 
 REPEATS = 30  # one backtest: median of this many runs
 SWEEP_REPEATS = 3

@@ -38,10 +38,9 @@ import polars as pl
 
 from adalib.backtest import run_backtest
 from adalib.data import cache_path, read_cache
-from adalib.forecast import forecast_frame
-from adalib.forecast import load_weights
-from adalib.util.paths import REPO_ROOT
+from adalib.forecast import forecast_frame, load_weights
 from adalib.sweep import sweep
+from adalib.util.paths import REPO_ROOT
 
 CAPITAL = 10000.0
 TOLERANCE = 1e-9  # relative error allowed on final equity where both engines model the same thing

@@ -22,8 +22,7 @@ import polars as pl
 from timing import median_seconds
 
 from adalib.data import cache_path, read_cache, synthetic_candles
-from adalib.forecast import lag_columns, lagged_returns, train_forecaster
-from adalib.forecast import walk_forward
+from adalib.forecast import lag_columns, lagged_returns, train_forecaster, walk_forward
 
 LAGS, MIN_TRAIN, REPEATS, NAIVE_SAMPLE = 2, 730, 5, 200
 

@@ -12,8 +12,7 @@ import pytest
 
 from adalib.backtest import TRADE_SCHEMA, run_backtest, save_backtest
 from adalib.data import synthetic_candles
-from adalib.forecast import forecast_frame, lagged_returns, train_forecaster
-from adalib.forecast import load_weights, save_weights
+from adalib.forecast import forecast_frame, lagged_returns, load_weights, save_weights, train_forecaster
 from adalib.segment import ForecastsError, load_segment, walk_forward_signal
 
 

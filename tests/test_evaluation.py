@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from adalib.forecast import (
+    Forecaster,
     autocorrelations,
     by_year,
     calibration_table,
@@ -22,7 +23,6 @@ from adalib.forecast import (
     pesaran_timmermann,
     score_table,
 )
-from adalib.forecast import Forecaster
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 

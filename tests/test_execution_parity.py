@@ -17,8 +17,7 @@ from adalib.backtest import run_backtest
 from adalib.binance.rules import ADAUSDT_ASSUMED_INFO, SymbolRules
 from adalib.data import synthetic_candles
 from adalib.execution import Account, decide, signal_from
-from adalib.forecast import forecast_frame, latest_signal
-from adalib.forecast import Forecaster, load_weights
+from adalib.forecast import Forecaster, forecast_frame, latest_signal, load_weights
 from adalib.util.paths import REPO_ROOT
 
 RULES = SymbolRules.from_exchange_info(ADAUSDT_ASSUMED_INFO, "ADAUSDT")

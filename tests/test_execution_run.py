@@ -23,8 +23,8 @@ from exec_support import (
 from adalib.binance.errors import UnknownOutcome
 from adalib.binance.fake import FakeBinance
 from adalib.binance.journal import Journal, journal_frame
-from adalib.util.timefmt import iso_z
 from adalib.trade import ExecutionParams, ExecutionRefused, main, run_execution
+from adalib.util.timefmt import iso_z
 
 SUMMARY_FIELDS = {"mode", "symbol", "candle_open_time", "y_hat", "direction", "confidence", "position_before",
                   "target_qty", "position_after", "orders"}  # fmt: skip

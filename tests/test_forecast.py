@@ -14,13 +14,14 @@ from hypothesis import strategies as st
 from adalib.data import Candles, synthetic_candles
 from adalib.forecast import (
     FORECAST_SCHEMA,
+    Forecaster,
     forecast_frame,
     lagged_returns,
     latest_signal,
+    load_weights,
     split_sizes,
     train_forecaster,
 )
-from adalib.forecast import Forecaster, load_weights
 from adalib.util.paths import REPO_ROOT
 
 START = datetime(2024, 1, 1, tzinfo=UTC)

@@ -13,8 +13,7 @@ from contract_fields import DATA_FIELDS
 from notebook_support import check_layout, execute
 
 from adalib.data import load_candles
-from adalib.forecast import FORECAST_SCHEMA, forecast_frame
-from adalib.forecast import load_weights
+from adalib.forecast import FORECAST_SCHEMA, forecast_frame, load_weights
 
 NAME = "ADA_ML_model"
 PARAMETERS = {

@@ -9,8 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adalib.data import synthetic_candles
-from adalib.forecast import lagged_returns
-from adalib.forecast import walk_forward, walk_forward_frame
+from adalib.forecast import lagged_returns, walk_forward, walk_forward_frame
 
 
 def naive(x: np.ndarray, y: np.ndarray, min_train: int, every: int) -> tuple[np.ndarray, np.ndarray]:

@@ -8,10 +8,10 @@ from typing import Any
 
 import polars as pl
 
-from adalib.util.atomic import write_atomic
 from adalib.data.binance import TWELVE_HOURS_MS, fetch_funding_rates, fetch_klines
 from adalib.data.files import read_candle_file
 from adalib.data.schema import CANDLE_SCHEMA, CandleDataError, validate_candles
+from adalib.util.atomic import write_atomic
 from adalib.util.paths import DATA_DIR
 
 DEFAULT_SYMBOL = "ADAUSDT"

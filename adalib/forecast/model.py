@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-
 INTERVAL = "12h"
 TARGET = "log_return"
 WEIGHTS_KEYS = ("state_dict", "lags", "symbol", "interval", "resid_std", "train_start", "train_end", "target")

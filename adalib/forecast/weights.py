@@ -1,7 +1,8 @@
 """The weights file of contract section 2: ``torch.save`` of the fitted AR(p) and what it was trained on.
 
 >>> import pathlib, tempfile
->>> f = Forecaster((0.1, -0.05), 0.0, 2, 0.03, "ADAUSDT", "12h", "2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z")
+>>> f = Forecaster((0.1, -0.05), 0.0, 2, 0.03, "ADAUSDT", "12h", "2020-01-01T00:00:00Z",
+...                "2021-01-01T00:00:00Z")
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "w.pth"
 >>> save_weights(path, f)
 >>> load_weights(path, lags=2) == f

@@ -17,8 +17,8 @@ from typing import Any
 
 import polars as pl
 
-from adalib.util.atomic import write_atomic
 from adalib.data.schema import Candles
+from adalib.util.atomic import write_atomic
 from adalib.util.paths import resolve_output
 
 
