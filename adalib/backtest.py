@@ -38,7 +38,7 @@ import polars as pl
 
 from adalib.metrics import one_metrics
 from adalib.query import add_columns, collect
-from adalib.util.report import write_json, write_parquet
+from adalib.util.io import write_json, write_parquet
 
 MODES = ("hold", "per_bar")
 TIME = pl.Datetime("ms", "UTC")

@@ -33,8 +33,8 @@ from adalib.data.binance import TWELVE_HOURS_MS, klines_frame, last_closed_open_
 from adalib.execution import Account, Decision, Signal, decide, signal_from
 from adalib.forecast import Forecaster, latest_signal, load_weights
 from adalib.reconcile import reconcile
+from adalib.util.io import output_dir, write_json
 from adalib.util.paths import resolve_existing
-from adalib.util.report import output_dir, write_json
 from adalib.util.timefmt import iso_z, parse_utc, utc_literal
 
 MODES = ("dry-run", "testnet", "live")
