@@ -85,7 +85,7 @@ def test_unknown_column_is_an_error_naming_it() -> None:
 
 
 def test_presentation_names_are_top_level() -> None:
-    for name in ("table", "format_value", "setup_charts", "show_data_banner", "data_banner", "time_x"):
+    for name in ("table", "format_value", "setup_reports", "setup_charts", "show_data_banner", "time_x"):
         assert name in adalib.__all__ and callable(getattr(adalib, name))
     assert adalib.table is table
 

@@ -88,12 +88,13 @@ class IPCKernelManager(AsyncKernelManager):
 
 
 def run_notebook(
-    name: str, output: Path, parameters: dict[str, Any] | None = None, notebook_dir: Path = NOTEBOOK_DIR
+    name: str, output: Path, parameters: dict[str, Any] | None = None, notebook_dir: Path | None = None
 ) -> Path:
-    """Execute ``{notebook_dir}/{name}.ipynb`` into ``output`` with papermill, cleaned; returns ``output``.
+    """Execute ``{notebook_dir}/{name}.ipynb`` (default ``notebooks/``) into ``output``, cleaned.
 
     A failing cell is one ``RuntimeError`` naming the notebook, the cell and the error.
     """
+    notebook_dir = NOTEBOOK_DIR if notebook_dir is None else notebook_dir
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         papermill.execute_notebook(

@@ -82,6 +82,25 @@ def setup_charts() -> None:
     )
 
 
+def setup_reports() -> None:
+    """Everything a report notebook sets up once, at its top: ``setup_charts()``, and polars
+    frames that still get displayed as they are show no dtype row and no shape line.
+
+    Prefer ``adalib.table`` for every table a reader sees: polars' own HTML quotes strings.
+
+    >>> import polars as pl
+    >>> with pl.Config():  # polars' settings are put back on leaving the block
+    ...     setup_reports()
+    ...     "str" in pl.DataFrame({"a": ["x"]})._repr_html_()
+    False
+    """
+    import polars as pl
+
+    setup_charts()
+    pl.Config.set_tbl_hide_column_data_types(True)
+    pl.Config.set_tbl_hide_dataframe_shape(True)
+
+
 def time_x(field: str = "open_time", title: str = "Candle open (UTC)") -> Any:
     """An altair x encoding for a UTC time column whose labels always name the month.
 
