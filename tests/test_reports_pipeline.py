@@ -5,17 +5,32 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 import torch
 
-from adalib.pipeline import clean_notebook, plan, run, volatile_metadata
+from adalib.pipeline import clean_notebook, plan, render_html, run, volatile_metadata
+from adalib.pipeline.html import report_title
 from adalib.pipeline.index import index_html
 from adalib.pipeline.weights_check import compare_weights
 from adalib.util.cli import run_command
 from adalib.util.paths import OUTPUT_ROOT_ENV, REPO_ROOT
+
+
+def test_html_report_has_no_code_and_loads_nothing_from_outside(tmp_path: Path) -> None:
+    name = "ADA_ML_model"
+    page = render_html(REPO_ROOT / "notebooks" / f"{name}.ipynb", tmp_path / f"{name}.html").read_text()
+    loaded = re.findall(r"<(?:script|link|img|iframe)\b[^>]*?(?:src|href)=\"([^\"]*)\"", page)
+    assert loaded and all(url.startswith(("mathjax/", "data:")) for url in loaded), sorted(set(loaded))[:5]
+    assert 'class="jp-CodeMirrorEditor' not in page and "highlight hl-ipython3" not in page  # code hidden
+    assert (tmp_path / "mathjax" / "MathJax.js").is_file()
+    assert (tmp_path / "mathjax" / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
+    nb = nbformat.read(REPO_ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    assert f"<title>{report_title(nb)}</title>" in page
+
 
 NAMES = ["ADA_ML_model", "ADA_StrategyImplementation", "ADA_executing_orders"]
 
