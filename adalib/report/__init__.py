@@ -14,9 +14,9 @@ Computation code never imports it. The notebooks use it through top-level names:
 
 >>> import adalib
 >>> print(adalib.table({"Sharpe": -0.6441, "Total return": -0.9071}, formats={"Total return": "percent:1"}))
-metric         value
-Sharpe       -0.6441
-Total return  -90.7%
+metric          value
+Sharpe        -0.6441
+Total return   -90.7%
 """
 
 from adalib.report.charts import setup_charts, setup_reports, time_x
