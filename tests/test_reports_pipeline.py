@@ -218,3 +218,14 @@ def test_a_failing_cell_is_one_error_line(output_root: Path, monkeypatch: pytest
         "error: ADA_ML_model: cell 3 failed: ValueError: data_path 'x.csv': no such file"
     )
     assert "Traceback" not in err.getvalue()
+
+
+def test_an_unknown_option_is_one_error_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run, "run_notebook", lambda *a, **k: pytest.fail("a notebook ran"))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = run_command(run.main, ["--in-palce"])
+    assert (code, err.getvalue()) == (
+        1,
+        "error: python -m adalib.pipeline: unrecognized arguments: --in-palce\n",
+    )
