@@ -44,7 +44,12 @@ def client(v: Venue, *, key: str | None = None, secret: str | None = None) -> cc
         )
     sent: list[str] = []
     fetch = ex.fetch
-    ex.fetch = lambda url, *args, **kw: (sent.append(url), fetch(url, *args, **kw))[1]
+
+    def recorded(url: str, *args: object, **kw: object) -> object:
+        sent.append(url)
+        return fetch(url, *args, **kw)
+
+    ex.fetch = recorded
     ex.sent_urls = sent
     ex.load_markets()
     return ex

@@ -27,7 +27,7 @@ def client(v: Venue, *, key: str | None = None, secret: str | None = None) -> Cl
     c.API_URL = "http://127.0.0.1:9/not-the-local-exchange"
     urls: list[str] = []
     c.session.hooks["response"].append(lambda r, *args, **kw: urls.append(r.url))
-    c.sent_urls = urls  # type: ignore[attr-defined]
+    c.sent_urls = urls
     c.timestamp_offset = c.futures_time()["serverTime"] - int(time.time() * 1000)
     return c
 
@@ -44,7 +44,7 @@ def c(v: Venue) -> Iterator[Client]:
     v.control.position("0")
     c = client(v)
     yield c
-    assert c.sent_urls and all(u.startswith(v.url + "/fapi/") for u in c.sent_urls)  # type: ignore[attr-defined]
+    assert c.sent_urls and all(u.startswith(v.url + "/fapi/") for u in c.sent_urls)
 
 
 def code(call: Any) -> tuple[int, int]:

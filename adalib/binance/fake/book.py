@@ -202,9 +202,8 @@ class Book:
         if funding is not None:
             times = funding["funding_time"]
             ms = times.dt.epoch("ms") if times.dtype.is_temporal() else times
-            return list(
-                zip(ms.cast(pl.Int64).to_list(), funding["funding_rate"].cast(pl.String), strict=True)
-            )
+            rates = [f"{to_decimal(r):.8f}" for r in funding["funding_rate"].cast(pl.String)]  # 8 places
+            return list(zip(ms.cast(pl.Int64).to_list(), rates, strict=True))
         if not self._klines:
             return []
         first = -(-self._klines[0][0] // EIGHT_HOURS_MS) * EIGHT_HOURS_MS
