@@ -93,7 +93,7 @@ def test_fetch_respects_end(server: FakeBinance, tmp_path: Path) -> None:
 
 def test_429_with_retry_after_then_success(server: FakeBinance) -> None:
     server.inject("429", "/fapi/v1/klines", "GET", retry_after=7)
-    server.inject("418", "/fapi/v1/klines", "GET", retry_after=3)
+    server.inject("429", "/fapi/v1/klines", "GET", retry_after=3)
     waits: list[float] = []
     frame = fetch_klines(server.url, "ADAUSDT", start_ms=0, now_ms=now_after(10), sleep=waits.append)
     assert frame.height == 10
@@ -117,7 +117,7 @@ def test_gives_up_and_does_not_hammer(server: FakeBinance) -> None:
     with pytest.raises(MarketDataError, match="gave up after 3 attempts; HTTP 503"):
         fetch_klines(server.url, "ADAUSDT", start_ms=0, now_ms=now_after(10), sleep=lambda s: None, retries=2)
     assert len(server.requests) == 3 and server.faults == []
-    server.inject("418", "/fapi/v1/klines", "GET", retry_after=7200)
+    server.inject("429", "/fapi/v1/klines", "GET", retry_after=7200)
     with pytest.raises(MarketDataError, match="asked to wait 7200s"):
         fetch_klines(server.url, "ADAUSDT", start_ms=0, now_ms=now_after(10), sleep=lambda s: None)
     with pytest.raises(MarketDataError, match="HTTP 400"):  # no symbol: Binance's -1102
