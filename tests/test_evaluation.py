@@ -14,6 +14,7 @@ from adalib.forecast import (
     autocorrelations,
     by_year,
     calibration_table,
+    clark_west,
     diebold_mariano,
     hit_rate,
     information_criteria,
@@ -81,6 +82,36 @@ def test_pesaran_timmermann_undefined_when_every_forecast_has_one_sign() -> None
     assert math.isnan(stat) and math.isnan(pvalue)
 
 
+def test_clark_west_hand_computed() -> None:
+    y_hat = np.array([0.1, -0.1, 0.2, 0.0])
+    target = np.array([0.2, -0.3, -0.1, 0.1])
+    # f = target^2 - ((target - y_hat)^2 - y_hat^2):
+    #   0.04 - (0.01 - 0.01) = 0.04;  0.09 - (0.04 - 0.01) = 0.06;
+    #   0.01 - (0.09 - 0.04) = -0.04; 0.01 - (0.01 - 0) = 0
+    # mean(f) = 0.06 / 4 = 0.015; deviations 0.025, 0.045, -0.055, -0.015
+    # var0 = (0.000625 + 0.002025 + 0.003025 + 0.000225) / 4 = 0.0059 / 4 = 0.001475
+    expected = 0.015 / math.sqrt(0.001475 / 4)
+    assert expected == pytest.approx(0.781133, abs=1e-6)
+    stat, pvalue = clark_west(y_hat, target)
+    assert stat == pytest.approx(expected, rel=1e-12)
+    assert pvalue == pytest.approx(1 - phi(expected), rel=1e-10)  # one-sided: the model is better
+
+
+def test_clark_west_is_not_the_mse_difference() -> None:
+    # a forecast with the same MSE as zero still has CW > 0: the y_hat^2 term is the adjustment
+    y_hat, target = np.array([0.1, 0.1]), np.array([0.05, 0.05])  # e_model^2 = e_zero^2 = 0.0025
+    f = target**2 - ((target - y_hat) ** 2 - y_hat**2)  # = [0.01, 0.01]: constant -> undefined
+    assert f.tolist() == pytest.approx([0.01, 0.01])
+    assert all(math.isnan(v) for v in clark_west(y_hat, target))
+    assert all(math.isnan(v) for v in clark_west(np.array([0.1]), np.array([0.2])))  # n < 2
+    # equal MSE (0.0077 / 3 each), so DM is 0, but CW credits the forecast: f = 2 y_hat target
+    y_hat, target = np.array([0.1, 0.1, 0.1]), np.array([0.05, 0.06, 0.04])
+    assert diebold_mariano(target - y_hat, target)[0] == pytest.approx(0, abs=1e-9)
+    f = 2 * y_hat * target  # = [0.01, 0.012, 0.008]: mean 0.01, var0 = 8e-6 / 3
+    assert clark_west(y_hat, target)[0] == pytest.approx(0.01 / math.sqrt(8e-6 / 3 / 3))
+    assert f.mean() == pytest.approx(0.01)
+
+
 def test_hit_rate_drops_zero_targets_and_counts_zero_forecasts_as_misses() -> None:
     # rows: (+,+) hit, (0,-) miss (sign 0 != -1), (-,0) dropped, (-,-) hit -> 2/3
     assert hit_rate(np.array([0.1, 0.0, -0.1, -0.2]), np.array([0.3, -0.1, 0.0, -0.2])) == pytest.approx(
@@ -140,6 +171,12 @@ def test_model_metrics_hand_computed() -> None:
     d = np.array([0.01, 0.02, 0.01, 0.02]) ** 2 - np.array([0.02, -0.01, 0.0, 0.04]) ** 2
     dm = d.mean() / math.sqrt(d.var() / 4) * math.sqrt(3 / 4)
     assert m["dm_stat"] == pytest.approx(dm) and m["dm_pvalue"] == pytest.approx(2 * (1 - t3_cdf(abs(dm))))
+    # Clark-West on the 4 test rows: y_hat 0.01, 0.01, -0.01, 0.02; target 0.02, -0.01, 0.0, 0.04
+    # f = target^2 - (e^2 - y_hat^2) = 4e-4 - (1e-4 - 1e-4), 1e-4 - (4e-4 - 1e-4), 0 - (1e-4 - 1e-4),
+    #     16e-4 - (4e-4 - 4e-4) = [4e-4, -2e-4, 0, 16e-4]; mean 4.5e-4
+    f = np.array([4e-4, -2e-4, 0.0, 16e-4])
+    cw = 4.5e-4 / math.sqrt(float(np.mean((f - 4.5e-4) ** 2)) / 4)
+    assert m["cw_stat"] == pytest.approx(cw) and m["cw_pvalue"] == pytest.approx(1 - phi(cw))
     contract = {"symbol", "interval", "lags", "n_train", "n_test", "train_start", "train_end", "test_start"}
     contract |= {
         "test_end",
@@ -151,7 +188,7 @@ def test_model_metrics_hand_computed() -> None:
         "mse_test_zero",
         "r2_oos",
     }
-    contract |= {"hit_rate_test", "dm_stat", "dm_pvalue", "pt_stat", "pt_pvalue"}
+    contract |= {"hit_rate_test", "dm_stat", "dm_pvalue", "pt_stat", "pt_pvalue", "cw_stat", "cw_pvalue"}
     assert contract <= set(m)
 
 
