@@ -27,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     "load_candles": "adalib.data",
     "synthetic_candles": "adalib.data",
     # forecast
+    "ForecastParams": "adalib.forecast",
+    "ForecastStudy": "adalib.forecast",
     "Forecaster": "adalib.forecast",
     "train_forecaster": "adalib.forecast",
     "load_weights": "adalib.forecast",
@@ -35,12 +37,23 @@ _EXPORTS: dict[str, str] = {
     "latest_signal": "adalib.forecast",
     "model_metrics": "adalib.forecast",
     "walk_forward_frame": "adalib.forecast",
+    "run_forecast_study": "adalib.forecast",
+    "compare_orders": "adalib.forecast",
+    "clark_west": "adalib.forecast",
+    "diebold_mariano": "adalib.forecast",
+    "pesaran_timmermann": "adalib.forecast",
+    "mincer_zarnowitz": "adalib.forecast",
+    "minimum_detectable": "adalib.forecast",
+    "significance": "adalib.forecast",
+    "verdicts": "adalib.forecast",
     # backtest
     # execution
     # binance
     "BinanceClient": "adalib.binance",
     "FakeBinance": "adalib.binance",
     # reports
+    "setup_charts": "adalib.report",
+    "show_data_banner": "adalib.report",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -50,14 +63,26 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from adalib.data import CandleDataError, Candles, load_candles, synthetic_candles
     from adalib.forecast import (
         Forecaster,
+        ForecastParams,
+        ForecastStudy,
+        clark_west,
+        compare_orders,
+        diebold_mariano,
         forecast_frame,
         latest_signal,
         load_weights,
+        mincer_zarnowitz,
+        minimum_detectable,
         model_metrics,
+        pesaran_timmermann,
+        run_forecast_study,
         save_weights,
+        significance,
         train_forecaster,
+        verdicts,
         walk_forward_frame,
     )
+    from adalib.report import setup_charts, show_data_banner
 
 
 def __getattr__(name: str) -> Any:

@@ -130,7 +130,9 @@ def model_metrics(forecaster: Forecaster, frame: pl.DataFrame) -> dict[str, Any]
     test = frame.filter((pl.col("split") == "test") & pl.col("target").is_not_null())
     if train.height == 0 or test.height == 0:
         raise ValueError(f"need train and test rows with a target, got {train.height} and {test.height}")
-    scores = oos_metrics(test["y_hat"].to_numpy(), test["target"].to_numpy(), float(train["target"].mean()))
+    scores = oos_metrics(
+        test["y_hat"].to_numpy(), test["target"].to_numpy(), train["target"].to_numpy().mean()
+    )
     return {
         "symbol": forecaster.symbol,
         "interval": forecaster.interval,
@@ -144,7 +146,7 @@ def model_metrics(forecaster: Forecaster, frame: pl.DataFrame) -> dict[str, Any]
         "coef": list(forecaster.coef),
         "intercept": forecaster.intercept,
         "resid_std": forecaster.resid_std,
-        "mse_train": float(((train["target"] - train["y_hat"]) ** 2).mean()),
+        "mse_train": float(np.mean((train["target"].to_numpy() - train["y_hat"].to_numpy()) ** 2)),
         "mse_test": scores["mse"],
         "mse_test_zero": scores["mse_zero"],
         "mse_test_mean": scores["mse_mean"],
