@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from adalib.forecast.orders import best_orders
+from adalib.forecast.power import detection_power
 
 if TYPE_CHECKING:
     from adalib.forecast.study import ForecastStudy
@@ -87,10 +88,69 @@ def _orders(lags: list[int]) -> str:
     return ", ".join(f"AR({p})" for p in lags) if lags else "none"
 
 
+def acf_reading(acf: pl.DataFrame) -> str:
+    """The lags whose autocorrelation lies outside the white-noise band, with their values."""
+    outside = acf.filter(pl.col("acf").abs() > pl.col("band"))
+    return (
+        ", ".join(f"{lag} ({value:+.3f})" for lag, value in outside.select("lag", "acf").iter_rows())
+        or "none"
+    )
+
+
+def fit_reading(rel_err: float) -> str:
+    """The torch-vs-least-squares error as reported: digits below 1e-12 vary by CPU, so they are not shown.
+
+    >>> fit_reading(3e-16), fit_reading(2.5e-9)
+    ('below 1e-12', '2.5e-09')
+    """
+    return "below 1e-12" if rel_err < 1e-12 else f"{rel_err:.1e}"
+
+
+def calibration_reading(calibration: pl.DataFrame) -> str:
+    """How many confidence buckets have a hit rate within 1.96 standard errors of their mean confidence."""
+    inside = calibration.filter(
+        (pl.col("mean_confidence") - pl.col("hit_rate")).abs() <= 1.96 * pl.col("hit_rate_se")
+    ).height
+    return f"{inside} of {calibration.height} buckets"
+
+
+def power_reading(probability: float, detected: bool) -> str:
+    """What the tests' power says, given the chance they had of finding an effect of the in-sample size.
+
+    >>> power_reading(0.8, detected=False).split("; ")[1]
+    'that none was suggests a smaller effect out of sample, if any'
+    """
+    found = f"an effect as large as in sample would have been found with probability {probability:.0%}"
+    if detected:
+        return f"{found}, and the tests do reject"
+    if probability >= 0.5:
+        return f"{found}; that none was suggests a smaller effect out of sample, if any"
+    return f"{found} only: not rejecting is no proof of unpredictability"
+
+
+def advice(accurate: bool) -> str:
+    """What the forecasts are good for, given whether they beat the zero forecast (DM) anywhere."""
+    if accurate:
+        return "the evidence is statistical, not economic: check that it survives fees in the backtest"
+    return "a backtest of these signals measures fees and luck more than predictability"
+
+
 def verdicts(study: ForecastStudy) -> dict[str, str]:
     """All the phrases of the report, by section."""
     m, full = study.metrics, study.score("walk-forward, full history")
+    accurate = any(s["dm_pvalue"] < 0.05 and s["dm_stat"] < 0 for s in (m, full))
+    criteria = study.criteria
     return {
+        "acf": acf_reading(study.acf),
+        "bic": str(criteria["lags"][criteria["bic"].arg_min()]),
+        "aic": str(criteria["lags"][criteria["aic"].arg_min()]),
+        "fit": fit_reading(study.fit_rel_err),
+        "calibration": calibration_reading(study.calibration),
+        "advice": advice(accurate),
+        "power": power_reading(
+            detection_power(m["n_test"], study.r2_in_sample),
+            detected=bool((m["dm_pvalue"] < 0.05 and m["dm_stat"] < 0) or m["cw_pvalue"] < 0.05),
+        ),
         "fixed": predictability(m, m["mse_test"], m["mse_test_zero"]),
         "walk_forward": predictability(full, full["mse"], full["mse_zero"]),
         "years": yearly_reading(study.yearly),

@@ -58,6 +58,8 @@ def minimum_detectable(n: int, *, alpha: float = 0.05, power: float = 0.8) -> di
     - ``r2_one_sided``: the same for a one-sided test such as Clark-West (``z_{1-alpha}``).
     - ``hit_rate``: the hit rate ``h`` that a one-sided test of ``h = 0.5`` detects:
       ``(h - 0.5) sqrt(n) = z_{1-alpha} * 0.5 + z_{power} * sqrt(h (1 - h))``.
+    - ``coin_band``: half the two-sided ``1 - alpha`` band of a coin's hit rate,
+      ``z_{1-alpha/2} * 0.5 / sqrt(n)``.
     """
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
         raise ValueError(f"n must be an integer >= 2, got {n!r}")
@@ -75,4 +77,19 @@ def minimum_detectable(n: int, *, alpha: float = 0.05, power: float = 0.8) -> di
         "r2": d_two**2 / (n + d_two**2),
         "r2_one_sided": d_one**2 / (n + d_one**2),
         "hit_rate": float(optimize.brentq(excess, 0.5, 1.0)),
+        "coin_band": z_two * 0.5 / math.sqrt(n),
     }
+
+
+def detection_power(n: int, r2: float, *, alpha: float = 0.05) -> float:
+    """Probability that a two-sided level-``alpha`` test finds a forecast with population ``r2`` on ``n``
+    forecasts: ``Phi(d - z) + Phi(-d - z)`` with ``d = sqrt(n r2 / (1 - r2))``, ``z = z_{1-alpha/2}``
+    (the inverse of ``minimum_detectable``'s ``r2``).
+
+    >>> round(detection_power(1110, minimum_detectable(1110)["r2"]), 3)
+    0.8
+    """
+    if not 0 <= r2 < 1:
+        raise ValueError(f"r2 must be in [0, 1), got {r2!r}")
+    d, z = math.sqrt(n * r2 / (1 - r2)), float(stats.norm.ppf(1 - alpha / 2))
+    return float(stats.norm.cdf(d - z) + stats.norm.cdf(-d - z))

@@ -33,7 +33,15 @@ from adalib.forecast.orders import compare_orders
 from adalib.forecast.params import ForecastParams
 from adalib.forecast.power import mincer_zarnowitz, minimum_detectable
 from adalib.forecast.signals import lag_columns, lagged_returns, split_sizes, train_forecaster
-from adalib.forecast.summaries import ALPHA, fit_check, sse_gain_curve, window_scores, yearly_tests
+from adalib.forecast.summaries import (
+    ALPHA,
+    fit_check,
+    mse_table,
+    significance_table,
+    sse_gain_curve,
+    window_scores,
+    yearly_tests,
+)
 from adalib.forecast.walkforward import walk_forward_frame
 from adalib.forecast.weights import save_weights
 from adalib.util.io import write_json, write_parquet
@@ -77,6 +85,34 @@ class ForecastStudy:
     def test(self) -> pl.DataFrame:
         """Test rows with a target (the final candle excluded)."""
         return self.forecasts.filter((pl.col("split") == "test") & pl.col("target").is_not_null())
+
+    @property
+    def mse_table(self) -> pl.DataFrame:
+        """The test window's MSEs side by side (``mse_table``)."""
+        return mse_table(self.metrics)
+
+    @property
+    def tests_table(self) -> pl.DataFrame:
+        """The test window's forecast tests (``significance_table``)."""
+        return significance_table(self.metrics, self.mincer_zarnowitz)
+
+    @property
+    def r2_in_sample(self) -> float:
+        """``1 - mse_train / var0(train target)``: the share of variance the fit explains in sample."""
+        train = self.forecasts.filter(pl.col("split") == "train")["target"].to_numpy()
+        return 1 - float(self.metrics["mse_train"]) / float(train.var())
+
+    @property
+    def walk_coefficients(self) -> pl.DataFrame:
+        """``open_time, coef, value``: the walk-forward coefficients ``a_1..a_p``, long."""
+        names = [f"a_{k}" for k in range(1, self.forecaster.lags + 1)]
+        return self.walk.unpivot(index="open_time", on=names, variable_name="coef", value_name="value")
+
+    @property
+    def fixed_coefficients(self) -> pl.DataFrame:
+        """``coef, value``: the fixed fit's ``a_1..a_p``."""
+        names = [f"a_{k}" for k in range(1, self.forecaster.lags + 1)]
+        return pl.DataFrame({"coef": names, "value": list(self.forecaster.coef)})
 
     def score(self, window: str) -> dict[str, Any]:
         """One row of ``scores`` as a dict, e.g. ``score("walk-forward, full history")``."""

@@ -109,10 +109,15 @@ def mse_table(scores: dict[str, float]) -> pl.DataFrame:
 
 
 def significance_table(scores: dict[str, float], mz: dict[str, float], alpha: float = ALPHA) -> pl.DataFrame:
-    """The forecast tests of one window: ``test, null, sided, stat, p_value, rejects`` for
+    """The forecast tests of one window: ``test, null, sided, stat, p_value, verdict`` for
     Diebold-Mariano, Pesaran-Timmermann, Clark-West and the Mincer-Zarnowitz slope (= 0).
 
-    ``rejects`` is whether the p-value is below ``alpha`` (DM only where the model's loss is lower).
+    ``verdict`` says whether the p-value is below ``alpha`` (DM only where the model's loss is lower).
+
+    >>> s = {"dm_stat": -2.5, "dm_pvalue": 0.01, "pt_stat": 0.1, "pt_pvalue": 0.46, "cw_stat": 2.0,
+    ...      "cw_pvalue": 0.02}
+    >>> significance_table(s, {"slope": 1.0, "slope_se_hc0": 2.0, "slope_pvalue": 0.6})["verdict"].to_list()
+    ['rejects at 5%', 'no rejection at 5%', 'rejects at 5%', 'no rejection at 5%']
     """
     return pl.DataFrame(
         {
@@ -131,14 +136,18 @@ def significance_table(scores: dict[str, float], mz: dict[str, float], alpha: fl
                 mz["slope"] / mz["slope_se_hc0"],
             ],
             "p_value": [scores["dm_pvalue"], scores["pt_pvalue"], scores["cw_pvalue"], mz["slope_pvalue"]],
-            "rejects": [
-                bool(scores["dm_pvalue"] < alpha and scores["dm_stat"] < 0),
-                bool(scores["pt_pvalue"] < alpha),
-                bool(scores["cw_pvalue"] < alpha),
-                bool(mz["slope_pvalue"] < alpha),
+            "verdict": [
+                _verdict(scores["dm_pvalue"] < alpha and scores["dm_stat"] < 0, alpha),
+                _verdict(scores["pt_pvalue"] < alpha, alpha),
+                _verdict(scores["cw_pvalue"] < alpha, alpha),
+                _verdict(mz["slope_pvalue"] < alpha, alpha),
             ],
         }
     )
+
+
+def _verdict(rejects: bool, alpha: float) -> str:
+    return f"rejects at {alpha:.0%}" if rejects else f"no rejection at {alpha:.0%}"
 
 
 def significance(pvalue: float, alpha: float = ALPHA) -> str:
