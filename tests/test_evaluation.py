@@ -15,14 +15,24 @@ from adalib.forecast import (
     by_year,
     calibration_table,
     clark_west,
+    detection_power,
     diebold_mariano,
+    fit_check,
     hit_rate,
     information_criteria,
+    mincer_zarnowitz,
+    minimum_detectable,
     model_metrics,
+    mse_table,
     ols_table,
     oos_metrics,
     pesaran_timmermann,
     score_table,
+    significance,
+    significance_table,
+    sse_gain_curve,
+    window_scores,
+    yearly_tests,
 )
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -262,3 +272,114 @@ def test_score_table_by_year() -> None:
     assert table["n"].to_list() == [4, 2, 2]
     assert table["hit_rate"].to_list() == pytest.approx([0.75, 1.0, 0.5])
     assert table["start"][1] == "2023-12-31T00:00:00Z"
+
+
+def test_mincer_zarnowitz_hand_computed() -> None:
+    y_hat, target = np.array([0.1, -0.1, 0.2, 0.0]), np.array([0.2, -0.3, 0.1, 0.1])
+    # deviations: x = 0.05, -0.15, 0.15, -0.05 (mean 0.05); y = 0.175, -0.325, 0.075, 0.075 (mean 0.025)
+    # Sxy = 0.065, Sxx = 0.05 -> slope 1.3, intercept 0.025 - 1.3 * 0.05 = -0.04
+    mz = mincer_zarnowitz(y_hat, target)
+    assert (mz["slope"], mz["intercept"]) == pytest.approx((1.3, -0.04))
+    # White (HC0) variance of the slope: sum(x_dev^2 e^2) / Sxx^2, e the residuals
+    e = target - (-0.04 + 1.3 * y_hat)
+    se = math.sqrt(float(np.sum((y_hat - 0.05) ** 2 * e**2)) / 0.05**2)
+    assert mz["slope_se_hc0"] == pytest.approx(se)
+    assert (mz["slope_low"], mz["slope_high"]) == pytest.approx((1.3 - 1.959964 * se, 1.3 + 1.959964 * se))
+    assert mz["slope_pvalue"] == pytest.approx(2 * (1 - phi(1.3 / se)))
+
+
+def test_minimum_detectable_effects_have_the_stated_power() -> None:
+    n = 500
+    mde = minimum_detectable(n)
+    d = 1.959964 + 0.841621
+    assert mde["r2"] == pytest.approx(d**2 / (n + d**2), rel=1e-5)
+    assert mde["coin_band"] == pytest.approx(1.959964 * 0.5 / math.sqrt(n), rel=1e-5)
+    # Monte Carlo (seeded): at the detectable effect a 5% test rejects in about 80% of samples
+    rng = np.random.default_rng(0)
+    rho = math.sqrt(mde["r2"])
+    x = rng.normal(size=(4000, n))
+    y = rho * x + math.sqrt(1 - rho**2) * rng.normal(size=(4000, n))
+    xc, yc = x - x.mean(axis=1, keepdims=True), y - y.mean(axis=1, keepdims=True)
+    r = (xc * yc).sum(axis=1) / np.sqrt((xc**2).sum(axis=1) * (yc**2).sum(axis=1))
+    t = r * math.sqrt(n - 2) / np.sqrt(1 - r**2)
+    assert np.mean(np.abs(t) > 1.96) == pytest.approx(0.8, abs=0.025)
+    hits = rng.binomial(n, mde["hit_rate"], size=20000) / n  # one-sided test of h = 0.5
+    assert np.mean((hits - 0.5) / math.sqrt(0.25 / n) > 1.644854) == pytest.approx(0.8, abs=0.025)
+    assert detection_power(n, mde["r2"]) == pytest.approx(0.8, abs=1e-3)
+    assert detection_power(n, 0.0) == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="n must be an integer >= 2"):
+        minimum_detectable(1)
+
+
+def test_sse_gain_curve_and_fit_check() -> None:
+    frame = pl.DataFrame({"open_time": [1, 2, 3], "target": [0.02, -0.01, 0.03], "y_hat": [0.01, 0.01, 0.0]})
+    # gains: 0.0004 - 0.0001, 0.0001 - 0.0004, 0.0009 - 0.0009 -> cumulative 3e-4, 0, 0
+    assert sse_gain_curve(frame)["cum_gain"].to_list() == pytest.approx([3e-4, 0.0, 0.0], abs=1e-15)
+    x, y = np.array([[1.0], [2.0], [3.0], [4.0]]), np.array([0.6, 1.0, 1.6, 2.0])  # OLS: 0.48 x + 0.1
+    exact = Forecaster((0.48,), 0.1, 1, 0.1, "ADAUSDT", "12h", "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z")
+    assert fit_check(exact, x, y) < 1e-12
+    off = Forecaster((0.4848,), 0.1, 1, 0.1, "ADAUSDT", "12h", "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z")
+    assert fit_check(off, x, y) == pytest.approx(0.0048 / 0.48)  # max |diff| over max |coefficient|
+
+
+def year_scores(p_values: list[tuple[float, float, float, float]]) -> pl.DataFrame:
+    """Score rows as window_scores writes them: a non-year window, then one per year."""
+    rows = [("walk-forward, full history", 0.0, 0.5, 0.5, 0.5)]
+    rows += [(f"walk-forward, {2020 + i}", *p) for i, p in enumerate(p_values)]
+    return pl.DataFrame(
+        rows,
+        schema=["window", "dm_stat", "dm_pvalue", "pt_pvalue", "cw_pvalue"],
+        orient="row",
+    ).with_columns(n=pl.lit(100), r2_oos=pl.lit(0.0), hit_rate=pl.lit(0.5))
+
+
+def test_yearly_tests_bonferroni() -> None:
+    scores = year_scores(
+        [
+            (-1.0, 0.01, 0.5, 0.5),  # DM rejects at 5% (model better), not at 0.05 / 12
+            (2.5, 0.001, 0.5, 0.5),  # DM rejects but the model is worse: not evidence
+            (0.0, 0.5, 0.003, 0.5),  # PT below the Bonferroni level 0.05 / 12 = 0.004167
+            (0.0, 0.5, 0.5, float("nan")),  # undefined CW: not a rejection
+        ]
+    )
+    yearly = yearly_tests(scores)
+    assert yearly["year"].to_list() == ["2020", "2021", "2022", "2023"]
+    assert yearly["level"][0] == pytest.approx(0.05 / 12)
+    assert yearly["nominal"].to_list() == [True, False, True, False]
+    assert yearly["bonferroni"].to_list() == [False, False, True, False]
+
+
+def test_window_scores_names_and_sizes() -> None:
+    start = datetime(2021, 12, 1, tzinfo=UTC)
+    times = [start + timedelta(hours=12 * i) for i in range(120)]  # Dec 2021 .. Feb 2022
+    rng = np.random.default_rng(1)
+    walk = pl.DataFrame(
+        {"open_time": times, "target": rng.normal(size=120), "y_hat": rng.normal(size=120) * 0.1}
+    ).with_columns(bench_mean=pl.lit(0.0))
+    fixed = walk.slice(60)
+    scores = window_scores(fixed, 0.0, walk)
+    assert dict(scores.select("window", "n").iter_rows()) == {
+        "fixed model, test window": 60,
+        "walk-forward, test window": 60,
+        "walk-forward, full history": 120,
+        "walk-forward, 2021": 62,
+        "walk-forward, 2022": 58,
+    }
+
+
+def test_mse_and_significance_tables() -> None:
+    table = mse_table({"mse_test": 1.5e-3, "mse_test_zero": 1.6e-3, "mse_test_mean": 1.7e-3})
+    assert table["minus_zero"].to_list() == pytest.approx([-1e-4, 0.0, 1e-4])
+    assert table["r2_vs_zero"].to_list() == pytest.approx([1 / 16, 0.0, -1 / 16])
+    scores = {"dm_stat": 2.0, "dm_pvalue": 0.04, "pt_stat": 1.8, "pt_pvalue": 0.04, "cw_stat": 1.0}
+    tests = significance_table(
+        scores | {"cw_pvalue": 0.16}, {"slope": 1.0, "slope_se_hc0": 0.4, "slope_pvalue": 0.01}
+    )
+    assert tests["verdict"].to_list() == [
+        "no rejection at 5%",
+        "rejects at 5%",
+        "no rejection at 5%",
+        "rejects at 5%",
+    ]
+    assert tests["stat"][3] == pytest.approx(2.5)
+    assert (significance(0.049), significance(0.05)) == ("significant at 5%", "not significant at 5%")

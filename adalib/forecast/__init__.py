@@ -25,7 +25,7 @@ from adalib.forecast.findings import verdicts
 from adalib.forecast.model import INTERVAL, TARGET, ARModel, Forecaster, fit_ar, model_from, ols
 from adalib.forecast.orders import best_orders, compare_orders, order_forecasts
 from adalib.forecast.params import ForecastParams
-from adalib.forecast.power import mincer_zarnowitz, minimum_detectable
+from adalib.forecast.power import detection_power, mincer_zarnowitz, minimum_detectable
 from adalib.forecast.signals import (
     FORECAST_SCHEMA,
     forecast_frame,
@@ -64,6 +64,7 @@ __all__ = [
     "calibration_table",
     "clark_west",
     "compare_orders",
+    "detection_power",
     "diebold_mariano",
     "fit_ar",
     "fit_check",

@@ -142,8 +142,8 @@ def verdicts(study: ForecastStudy) -> dict[str, str]:
     criteria = study.criteria
     return {
         "acf": acf_reading(study.acf),
-        "bic": str(criteria["lags"][criteria["bic"].arg_min()]),
-        "aic": str(criteria["lags"][criteria["aic"].arg_min()]),
+        "bic": str(criteria.sort("bic")["lags"][0]),
+        "aic": str(criteria.sort("aic")["lags"][0]),
         "fit": fit_reading(study.fit_rel_err),
         "calibration": calibration_reading(study.calibration),
         "advice": advice(accurate),
