@@ -33,9 +33,13 @@ def _integer(name: str, value: object, low: int, high: int) -> int:
     return value
 
 
-def _number(name: str, value: object, *, rule: str, ok: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or not ok:
-        raise ValueError(f"parameter {name!r} must be {rule}, got {value!r}")
+def _number(name: str, value: object, *, rule: str, low: float, high: float, closed: bool) -> float:
+    """A finite real number in ``[low, high]`` (``closed``) or ``(low, high)``."""
+    problem = ValueError(f"parameter {name!r} must be {rule}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise problem
+    if not ((low <= value <= high) if closed else (low < value < high)):
+        raise problem
     return float(value)
 
 
@@ -92,8 +96,8 @@ class ForecastParams:
             raise ValueError(f"parameter 'binance_url' must be an http(s) URL, got {self.binance_url!r}")
         _integer("lags", self.lags, 1, MAX_LAGS)
         _integer("seed", self.seed, 0, 2**63 - 1)
-        _number("test_fraction", self.test_fraction, rule="a number in (0, 1)", ok=0 < self.test_fraction < 1)
-        _number("threshold", self.threshold, rule="a finite number >= 0", ok=self.threshold >= 0)
+        _number("test_fraction", self.test_fraction, rule="a number in (0, 1)", low=0, high=1, closed=False)
+        _number("threshold", self.threshold, rule="a finite number >= 0", low=0, high=math.inf, closed=True)
         start, end = _instant("start", self.start), _instant("end", self.end)
         if start is not None and end is not None and not start < end:
             raise ValueError(f"parameter 'start' ({self.start}) must be before 'end' ({self.end})")
