@@ -46,7 +46,7 @@ from adalib.forecast.summaries import (
     yearly_tests,
 )
 from adalib.forecast.walkforward import WalkForward, walk_forward, walk_forward_frame
-from adalib.forecast.weights import WeightsError, load_weights, save_weights, weights_payload
+from adalib.forecast.weights import WeightsError, load_weights, save_weights, weights_bytes, weights_payload
 
 __all__ = [
     "FORECAST_SCHEMA",
@@ -96,6 +96,7 @@ __all__ = [
     "verdicts",
     "walk_forward",
     "walk_forward_frame",
+    "weights_bytes",
     "weights_payload",
     "window_scores",
     "yearly_tests",

@@ -43,9 +43,10 @@ from adalib.forecast.summaries import (
     yearly_tests,
 )
 from adalib.forecast.walkforward import walk_forward_frame
-from adalib.forecast.weights import save_weights
-from adalib.util.io import write_json, write_parquet
+from adalib.forecast.weights import weights_bytes
+from adalib.util.artifacts import Content, write_artifact_set
 
+ARTIFACT_SET = "forecast"  # the name of the set in {output_dir}/.adalib-sets/
 WF_MIN_TRAIN = 730  # one year of 12h candles before the first walk-forward forecast
 WF_EVERY = 1  # refit at every candle
 MAX_ORDER = 6  # AR(1..6) in the order comparison
@@ -150,15 +151,17 @@ class ForecastStudy:
 
     def write(self) -> list[Path]:
         """Write ``forecasts.parquet`` and ``model_metrics.json`` to ``output_dir`` and the weights to
-        ``weights_path``; returns the paths written."""
-        out = self.params.output_folder
-        out.mkdir(parents=True, exist_ok=True)
-        paths = [out / "forecasts.parquet", out / "model_metrics.json", self.params.weights_file]
-        self.params.weights_file.parent.mkdir(parents=True, exist_ok=True)
-        write_parquet(self.forecasts, paths[0])
-        write_json(paths[1], self.metrics_file())
-        save_weights(paths[2], self.forecaster)
-        return paths
+        ``weights_path`` as one artifact set (all three appear together or none changes), tagged with
+        ``lags`` and ``symbol`` for the cross-check of readers; returns the paths written."""
+        weights = self.params.weights_file
+        files: dict[str | Path, Content] = {
+            "forecasts.parquet": self.forecasts,
+            "model_metrics.json": self.metrics_file(),
+            weights: weights_bytes(self.forecaster),
+        }
+        tags = {"lags": self.forecaster.lags, "symbol": self.forecaster.symbol}
+        written = write_artifact_set(ARTIFACT_SET, files, folder=self.params.output_folder, tags=tags)
+        return list(written.values())
 
 
 def _check_size(candles: Candles, params: ForecastParams) -> None:
