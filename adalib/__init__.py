@@ -72,8 +72,14 @@ _EXPORTS: dict[str, str] = {
     "BinanceClient": "adalib.binance",
     "FakeBinance": "adalib.binance",
     # reports
+    "Table": "adalib.report",
+    "data_banner": "adalib.report",
+    "format_value": "adalib.report",
     "setup_charts": "adalib.report",
+    "setup_reports": "adalib.report",
     "show_data_banner": "adalib.report",
+    "table": "adalib.report",
+    "time_x": "adalib.report",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -102,7 +108,16 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         verdicts,
         walk_forward_frame,
     )
-    from adalib.report import setup_charts, show_data_banner
+    from adalib.report import (
+        Table,
+        data_banner,
+        format_value,
+        setup_charts,
+        setup_reports,
+        show_data_banner,
+        table,
+        time_x,
+    )
     from adalib.util.artifacts import (
         ArtifactMismatchError,
         ArtifactWriteError,
