@@ -45,6 +45,7 @@ SMALL = {"data_path": "synthetic", "end": "2022-01-01"}
         ({"symbol": "ada/usdt"}, "parameter symbol: 'ada/usdt' must be 2 to 20 of A-Z and 0-9"),
         ({"binance_url": "ftp://x"}, "parameter binance_url: 'ftp://x' must be an http"),
         ({"data_path": ""}, "parameter data_path: '' must be a non-empty path"),
+        ({"data_path": "no/such/candles.csv"}, "parameter data_path: 'no/such/candles.csv' does not exist"),
     ],
 )
 def test_bad_parameters_are_named(changes: dict[str, object], message: str) -> None:

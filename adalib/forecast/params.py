@@ -21,6 +21,7 @@ from pathlib import Path
 from adalib.util.paths import resolve_output
 from adalib.util.validate import (
     ParameterError,
+    check_input_file,
     check_int,
     check_number,
     check_output_dir,
@@ -29,6 +30,7 @@ from adalib.util.validate import (
     check_window,
 )
 
+DATA_SOURCES = ("auto", "binance", "synthetic")  # else data_path is a candle file
 MAX_LAGS = 48  # 24 days of 12h candles: far beyond any order the data supports
 
 
@@ -61,6 +63,8 @@ class ForecastParams:
     def __post_init__(self) -> None:
         if not isinstance(self.data_path, str | os.PathLike) or not str(self.data_path).strip():
             raise ParameterError("data_path", self.data_path, "must be a non-empty path or 'auto'")
+        if str(self.data_path) not in DATA_SOURCES:
+            check_input_file("data_path", self.data_path)
         check_symbol(self.symbol)
         _url(self.binance_url)
         check_int("lags", self.lags, low=1, high=MAX_LAGS)
