@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adalib.forecast import (
     Forecaster,
@@ -383,3 +385,24 @@ def test_mse_and_significance_tables() -> None:
     ]
     assert tests["stat"][3] == pytest.approx(2.5)
     assert (significance(0.049), significance(0.05)) == ("significant at 5%", "not significant at 5%")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-0.2, 0.2), st.floats(-0.2, 0.2)), min_size=3, max_size=60),
+    st.floats(0.1, 10),
+)
+def test_clark_west_is_a_t_test_of_target_times_forecast(
+    rows: list[tuple[float, float]], scale: float
+) -> None:
+    y_hat, target = (np.array(column) for column in zip(*rows, strict=True))
+    # f = target^2 - (target - y_hat)^2 + y_hat^2 = 2 target y_hat, so CW is the (1/n variance) t-statistic
+    # of 2 target y_hat: scale-free in the forecast, and it flips sign with it
+    f = 2 * target * y_hat
+    stat, pvalue = clark_west(y_hat, target)
+    if np.var(f) < 1e-24:
+        return  # a (numerically) constant f: undefined
+    assert stat == pytest.approx(f.mean() / math.sqrt(np.var(f) / f.size), rel=1e-6, abs=1e-9)
+    assert clark_west(scale * y_hat, target)[0] == pytest.approx(stat, rel=1e-6, abs=1e-9)
+    assert clark_west(-y_hat, target)[0] == pytest.approx(-stat, rel=1e-6, abs=1e-9)
+    assert pvalue == pytest.approx(1 - phi(stat), abs=1e-9)

@@ -67,7 +67,8 @@ def clark_west(y_hat: np.ndarray, target: np.ndarray) -> tuple[float, float]:
     ``f = target^2 - ((target - y_hat)^2 - y_hat^2)``, ``CW = mean(f) / sqrt(var0(f) / n)``
     (``var0`` the 1/n variance), p-value ``1 - Phi(CW)``. The ``y_hat^2`` term removes the
     noise a nesting model pays for estimating parameters that are zero under the null, so a
-    positive ``CW`` favours the model even when its raw MSE is not lower. NaN when undefined.
+    positive ``CW`` favours the model even when its raw MSE is not lower. Algebraically
+    ``f = 2 * target * y_hat``: CW asks whether forecast and return co-move. NaN when undefined.
 
     >>> stat, p = clark_west(np.array([0.1, -0.1, 0.2, 0.0]), np.array([0.2, -0.3, -0.1, 0.1]))
     >>> round(stat, 4), round(p, 4)
