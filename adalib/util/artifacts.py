@@ -29,6 +29,7 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import io
 import json
 import os
 import uuid
@@ -91,8 +92,10 @@ def _write_durable(path: Path, text: str) -> None:
 
 
 def _write_content(path: Path, content: Content, tags: Mapping[str, Any]) -> None:
-    if isinstance(content, pl.DataFrame):
-        content.write_parquet(path, metadata={PARQUET_TAGS_KEY: json.dumps(dict(tags), sort_keys=True)})
+    if isinstance(content, pl.DataFrame):  # into memory first, so that a full disk is a plain OSError
+        buffer = io.BytesIO()
+        content.write_parquet(buffer, metadata={PARQUET_TAGS_KEY: json.dumps(dict(tags), sort_keys=True)})
+        path.write_bytes(buffer.getvalue())
     elif isinstance(content, Mapping):
         path.write_text(json_text(dict(content)))
     elif isinstance(content, bytes):
