@@ -31,6 +31,7 @@ from adalib.util.artifacts import (
     check_agree,
     file_tags,
     read_manifest,
+    reading_artifact_set,
     recover_artifact_set,
     write_artifact_set,
 )
@@ -293,6 +294,21 @@ def test_sigkill_during_set_writes_leaves_old_or_new_complete_set(tmp_path: Path
         ]
         assert leftovers == []
     assert None not in seen
+
+
+def test_a_reader_holds_the_set_still_while_a_writer_waits(tmp_path: Path) -> None:
+    write_artifact_set("ml", version(1), folder=tmp_path)
+    with reading_artifact_set("ml", tmp_path) as manifest:
+        assert manifest is not None and manifest["set"] == "ml"
+        pid = os.fork()
+        if pid == 0:  # a separate process: without the reader's inherited lock descriptor
+            os.closerange(3, 4096)
+            write_artifact_set("ml", version(2, frame=False), folder=tmp_path)
+            os._exit(0)
+        time.sleep(0.3)
+        assert run_of(tmp_path) == 1  # the writer waits for the reader
+    os.waitpid(pid, 0)
+    assert run_of(tmp_path) == 2
 
 
 # ---------------------------------------------------------------- filesystem faults
@@ -564,11 +580,14 @@ def test_full_data_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str], le
 def _kill_when_writing(child: subprocess.Popen[bytes], data_dir: Path, timeout: float = 30.0) -> bool:
     """SIGKILL ``child`` as soon as a staging file of its write appears; True if it died mid-write."""
     deadline = time.monotonic() + timeout
+    folders = (data_dir, data_dir / artifacts.JOURNAL_DIR)
     while child.poll() is None and time.monotonic() < deadline:
-        if any(".staged" in p.name or ".pending." in p.name for p in data_dir.rglob("*")):
+        names = [n for folder in folders for n in os.listdir(folder)]
+        if any(".staged" in n or ".pending." in n for n in names):
             child.send_signal(signal.SIGKILL)
             child.wait()
             return True
+        time.sleep(0.0002)  # leave the CPU to the child
     child.kill()
     child.wait()
     return False
