@@ -80,10 +80,14 @@ def remount_read_only(folder: Path) -> None:
         pytest.skip("cannot remount the tmpfs read-only here")
 
 
-def fill(folder: Path) -> None:
-    """Fill the filesystem of ``folder`` until a write fails with ENOSPC."""
+def fill(folder: Path, leave: int = 0) -> None:
+    """Fill the filesystem of ``folder`` until about ``leave`` bytes are free (0: until ENOSPC)."""
     fd = os.open(folder / ".filler", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     try:
+        if leave:
+            stats = os.statvfs(folder)
+            os.write(fd, b"\0" * max(0, stats.f_bavail * stats.f_frsize - leave))
+            return
         for size in (1 << 16, 1 << 12, 1):  # big blocks, then whatever the last page holds
             with contextlib.suppress(OSError):
                 while True:

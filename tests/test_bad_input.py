@@ -10,15 +10,20 @@ import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 
+from adalib.data import CandleDataError, import_file, load_candles, read_cache, read_candle_file, to_12h
+from adalib.data.__main__ import main as data_main
+from adalib.data.files import KLINE_COLUMNS
 from adalib.util import artifacts
 from adalib.util.artifacts import (
     ArtifactMismatchError,
@@ -26,9 +31,11 @@ from adalib.util.artifacts import (
     check_agree,
     file_tags,
     read_manifest,
+    reading_artifact_set,
     recover_artifact_set,
     write_artifact_set,
 )
+from adalib.util.cli import run_command
 from adalib.util.validate import (
     ParameterError,
     check_bool,
@@ -43,7 +50,16 @@ from adalib.util.validate import (
     check_symbol,
     check_window,
 )
-from tests.bad_input_support import fill, remount_read_only, snapshot, tmpfs
+from tests.bad_input_support import (
+    START,
+    fill,
+    hourly,
+    kline_lines,
+    remount_read_only,
+    snapshot,
+    tmpfs,
+    write_lines,
+)
 
 # ---------------------------------------------------------------- parameters
 
@@ -280,6 +296,21 @@ def test_sigkill_during_set_writes_leaves_old_or_new_complete_set(tmp_path: Path
     assert None not in seen
 
 
+def test_a_reader_holds_the_set_still_while_a_writer_waits(tmp_path: Path) -> None:
+    write_artifact_set("ml", version(1), folder=tmp_path)
+    with reading_artifact_set("ml", tmp_path) as manifest:
+        assert manifest is not None and manifest["set"] == "ml"
+        pid = os.fork()
+        if pid == 0:  # a separate process: without the reader's inherited lock descriptor
+            os.closerange(3, 4096)
+            write_artifact_set("ml", version(2, frame=False), folder=tmp_path)
+            os._exit(0)
+        time.sleep(0.3)
+        assert run_of(tmp_path) == 1  # the writer waits for the reader
+    os.waitpid(pid, 0)
+    assert run_of(tmp_path) == 2
+
+
 # ---------------------------------------------------------------- filesystem faults
 
 
@@ -314,3 +345,270 @@ def test_full_disk_write_fails_with_one_error_and_old_set_kept(tmp_path: Path) -
         ):
             write_artifact_set("ml", version(2), folder=folder)
         assert snapshot(folder) == before and run_of(folder) == 1
+
+
+# ---------------------------------------------------------------- candle files via python -m adalib.data
+
+
+def data_command(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """``python -m adalib.data ...`` in-process (the same ``run_command`` path as the command)."""
+    capsys.readouterr()
+    code = run_command(data_main, argv)
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture
+def cached(tmp_path: Path) -> Path:
+    """A data folder holding a good cache (two days of 1h candles, imported)."""
+    data_dir = tmp_path / "data"
+    good = tmp_path / "good.parquet"
+    hourly(48).write_parquet(good)
+    import_file(good, data_dir=data_dir)
+    return data_dir
+
+
+def csv_file(tmp_path: Path, lines: list[str], name: str = "bad.csv", *, bom: bool = False) -> Path:
+    return write_lines(tmp_path / name, lines, bom=bom)
+
+
+HEADER = "open_time,open,high,low,close,volume"
+
+
+def header_lines(frame: pl.DataFrame) -> list[str]:
+    """A CSV with a header: epoch ms and OHLCV."""
+    return [HEADER] + [",".join(line.split(",")[:6]) for line in kline_lines(frame)]
+
+
+def swap(lines: list[str], row: int, column: int, value: str) -> list[str]:
+    fields = lines[row].split(",")
+    fields[column] = value
+    return [*lines[:row], ",".join(fields), *lines[row + 1 :]]
+
+
+FILE_CASES: dict[str, tuple[Callable[[], list[str]], str]] = {
+    "epoch-seconds": (lambda: kline_lines(hourly(), 1e-3),
+                      r"column 'open_time': epoch times look like seconds "
+                      r"\(1704067200 at row 0 \(line 1\)\); the kline layout holds milliseconds"),
+    "epoch-nanoseconds": (lambda: kline_lines(hourly(), 1e6), "epoch times look like nanoseconds"),
+    "mixed-ms-us": (lambda: kline_lines(hourly(24)) + kline_lines(hourly(24, START + timedelta(days=1)), 1e3),
+                    r"mixed epoch units: 1704153600000000 at row 24 \(line 25\) looks like microseconds, "
+                    r"1704067200000 at row 0 \(line 1\) like milliseconds"),
+    "repeated-header": (lambda: [*header_lines(hourly())[:21], HEADER, *header_lines(hourly())[21:]],
+                        r"a repeated header row at row 20 \(line 22\): 'open_time'"),
+    "repeated-kline-header": (lambda: [*kline_lines(hourly())[:30], ",".join(KLINE_COLUMNS),
+                                       *kline_lines(hourly())[30:]],
+                              r"a repeated header row at row 30 \(line 31\)"),
+    "trailing-junk": (lambda: [*kline_lines(hourly()), "-- exported by tool v2 --", "EOF"],
+                      r"trailing junk from row 48 \(line 49\) to the end \(2 line\(s\)\), "
+                      r"first '-- exported"),
+    "junk-mid-file": (lambda: swap(header_lines(hourly()), 8, 0, "garbage"),
+                      r"column 'open_time': unparsable time 'garbage' at row 7 \(line 9\)"),
+    "unparsable-number": (lambda: swap(header_lines(hourly()), 6, 4, "1;5"),
+                          r"column 'close': unparsable number '1;5' at row 5 \(line 7\)"),
+    "high-inf": (lambda: swap(header_lines(hourly()), 3, 2, "inf"),
+                 r"column 'high': infinite value in 1 row\(s\), first row 2 at 2024-01-01T02:00:00Z"),
+    "volume-inf": (lambda: swap(header_lines(hourly()), 3, 5, "inf"), "column 'volume': infinite value"),
+    "high-1e300": (lambda: swap(header_lines(hourly()), 3, 2, "1e300"),
+                   r"column 'high': price above the sanity bound 1e\+09"),
+    "volume-1e300": (lambda: swap(header_lines(hourly()), 3, 5, "1e300"),
+                     r"column 'volume': volume above the sanity bound 1e\+18"),
+    "negative-volume": (lambda: swap(header_lines(hourly()), 3, 5, "-1"), "column 'volume': negative volume"),
+    "nan-close": (lambda: swap(header_lines(hourly()), 3, 4, "NaN"), "column 'close': null or NaN"),
+    "empty-close": (lambda: swap(header_lines(hourly()), 3, 4, ""), "column 'close': null or NaN"),
+    "zero-price": (lambda: swap(swap(header_lines(hourly()), 3, 3, "0"), 3, 1, "0"),
+                   "column 'open': non-positive price"),
+    "high-below-close": (lambda: swap(header_lines(hourly()), 3, 2, "0.0000001"),
+                         r"column 'high': high < max\(open, close\)"),
+    "4h-then-1h": (lambda: header_lines(pl.concat([hourly(48).gather_every(4),
+                                                   hourly(48, START + timedelta(days=2))])),
+                   r"the interval changes from 4:00:00 to 1:00:00 at row 13 \(2024-01-03T01:00:00Z\)"),
+    "gap": (lambda: [*header_lines(hourly())[:10], *header_lines(hourly())[12:]],
+            "gap in the 1:00:00 series, first missing candle 2024-01-01T09:00:00Z"),
+    "duplicate-time": (lambda: [*header_lines(hourly())[:10], *header_lines(hourly())[9:]],
+                       "column 'open_time': duplicate times"),
+    "missing-volume": (lambda: [",".join(line.split(",")[:5]) for line in header_lines(hourly())],
+                       r"missing column\(s\) \['volume'\]"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(FILE_CASES))
+def test_bad_candle_file_is_refused_and_the_cache_kept(
+    case: str, cached: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make, message = FILE_CASES[case]
+    bad = csv_file(tmp_path, make())
+    before = snapshot(tmp_path)
+    code, err = data_command(["import", str(bad), "--data-dir", str(cached)], capsys)
+    assert code == 1 and err.count("\n") == 1, err
+    assert re.match(f"error: {re.escape(str(bad))}: .*{message}", err), err
+    assert snapshot(tmp_path) == before
+
+
+def test_a_byte_order_mark_is_ignored(
+    cached: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = hourly(72, START + timedelta(days=5))
+    headerless = csv_file(tmp_path, kline_lines(frame), "bom.csv", bom=True)
+    with_header = csv_file(tmp_path, header_lines(frame), "bom-header.csv", bom=True)
+    assert read_candle_file(headerless).equals(read_candle_file(with_header))
+    code, err = data_command(["import", str(headerless), "--data-dir", str(cached)], capsys)
+    assert code == 0, err
+    assert read_cache(data_dir=cached).equals(to_12h(frame, timedelta(hours=1)))
+
+
+PATH_CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
+    "folder": (lambda t: ["import", str(_mkdir(t / "candles.csv"))],
+               r"candles\.csv: a folder, not a candle file"),
+    "symlink-loop": (lambda t: ["import", str(_loop(t / "loop.csv"))], r"loop\.csv: a symlink loop"),
+    "missing": (lambda t: ["import", str(t / "nope.csv")], r"nope\.csv: file not found"),
+    "corrupt-parquet": (lambda t: ["import", str(_junk(t / "x.parquet"))], r"x\.parquet: unreadable file"),
+    "data-dir-is-a-file": (lambda t: ["import", str(t / "good.parquet"), "--data-dir",
+                                      str(t / "good.parquet")],
+                           r"parameter --data-dir: '.*good\.parquet' is a file, not a folder"),
+    "symbol-escapes": (lambda t: ["import", str(t / "good.parquet"), "--symbol", "../../x"],
+                       r"parameter --symbol: '\.\./\.\./x' must be 2 to 20 of A-Z and 0-9"),
+    "symbol-lowercase": (lambda t: ["import", str(t / "good.parquet"), "--symbol", "adausdt"],
+                         "parameter --symbol: 'adausdt' must be 2 to 20"),
+    "end-yesterday": (lambda t: ["fetch", "--end", "yesterday", "--binance-url", "http://127.0.0.1:9"],
+                      "parameter --end: 'yesterday' is not an ISO 8601 date or datetime"),
+    "binance-url": (lambda t: ["fetch", "--binance-url", "ftp://example"],
+                    "parameter --binance-url: 'ftp://example' must start with http:// or https://"),
+    "corrupt-cache": (lambda t: ["fetch", "--binance-url", "http://127.0.0.1:9"],
+                      r"ADAUSDT-12h\.parquet: corrupt candle cache \(.*\); delete it and fill it again"),
+    "unknown-option": (lambda t: ["import", "--frobnicate"], "python -m adalib.data import: "),
+}  # fmt: skip
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def _loop(path: Path) -> Path:
+    path.symlink_to(path)
+    return path
+
+
+def _junk(path: Path) -> Path:
+    path.write_bytes(b"PAR1 this is not parquet PAR1")
+    return path
+
+
+@pytest.mark.parametrize("case", list(PATH_CASES))
+def test_bad_path_or_option_is_one_error_line(
+    case: str, cached: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make, message = PATH_CASES[case]
+    if case == "corrupt-cache":
+        cache = cached / "ADAUSDT-12h.parquet"
+        cache.write_bytes(cache.read_bytes()[: cache.stat().st_size // 2])
+    argv = make(tmp_path)
+    if "--data-dir" not in argv:
+        argv += ["--data-dir", str(cached if case != "symbol-escapes" else tmp_path / "a" / "b" / "data")]
+    before = snapshot(tmp_path)
+    code, err = data_command(argv, capsys)
+    assert code == (2 if case == "unknown-option" else 1) and err.count("\n") == 1, err
+    assert re.match(f"error: .*{message}", err), err
+    assert snapshot(tmp_path) == before
+
+
+def test_corrupt_cache_names_its_path_when_loaded(cached: Path) -> None:
+    cache = cached / "ADAUSDT-12h.parquet"
+    cache.write_bytes(b"garbage")
+    with pytest.raises(CandleDataError, match=f"^{re.escape(str(cache))}: corrupt candle cache"):
+        load_candles("auto", data_dir=cached)
+
+
+def test_the_command_shows_a_traceback_only_with_debug(
+    cached: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = csv_file(tmp_path, kline_lines(hourly(), 1e-3))
+    before = snapshot(tmp_path)
+    command = [sys.executable, "-m", "adalib.data", "import", str(bad), "--data-dir", str(cached)]
+    plain = subprocess.run(command, capture_output=True, text=True, check=False)  # the real command
+    assert plain.returncode == 1 and plain.stderr.startswith("error: ") and plain.stderr.count("\n") == 1
+    with pytest.raises(CandleDataError, match="epoch times look like seconds"):  # re-raised: a traceback
+        run_command(data_main, [*command[3:], "--debug"])
+    monkeypatch.setenv("ADALIB_DEBUG", "1")
+    with pytest.raises(CandleDataError, match="epoch times look like seconds"):
+        run_command(data_main, command[3:])
+    assert snapshot(tmp_path) == before
+
+
+# ---------------------------------------------------------------- faults in the data folder
+
+
+def test_read_only_data_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.parquet"
+    hourly(96).write_parquet(good)
+    with tmpfs(tmp_path / "data") as data_dir:
+        import_file(good, data_dir=data_dir)
+        remount_read_only(data_dir)
+        before = snapshot(tmp_path)
+        code, err = data_command(["import", str(good), "--data-dir", str(data_dir)], capsys)
+        assert code == 1 and err.count("\n") == 1
+        assert re.match(
+            r"error: parameter --data-dir: '.*' is not writable: .*: read-only file system$", err
+        ), err
+        with pytest.raises(
+            ArtifactWriteError, match=r"read-only file system; the previous files are unchanged"
+        ):
+            artifacts.write_artifact_set("ADAUSDT-12h", {"ADAUSDT-12h.parquet": hourly(4)}, folder=data_dir)
+        assert snapshot(tmp_path) == before
+        assert read_cache(data_dir=data_dir).height == 8  # still readable
+
+
+@pytest.mark.parametrize("leave", [0, 8192], ids=["full", "nearly-full"])
+def test_full_data_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str], leave: int) -> None:
+    """Full: the up-front probe refuses. Nearly full: the probe passes, the write itself fails cleanly."""
+    small, big = tmp_path / "small.parquet", tmp_path / "big.csv"
+    hourly(48).write_parquet(small)
+    write_lines(big, kline_lines(hourly(24 * 400)))  # 400 days: a cache far larger than 8 KiB
+    with tmpfs(tmp_path / "data", size="512k") as data_dir:
+        import_file(small, data_dir=data_dir)
+        fill(data_dir, leave)
+        before = snapshot(tmp_path)
+        code, err = data_command(["import", str(big), "--data-dir", str(data_dir)], capsys)
+        assert code == 1 and err.count("\n") == 1, err
+        assert "no space left on device (the disk or folder is full)" in err and "thrift" not in err.lower()
+        if leave:
+            assert "the previous files are unchanged" in err
+        assert snapshot(tmp_path) == before
+        assert read_cache(data_dir=data_dir).height == 4
+
+
+def _kill_when_writing(child: subprocess.Popen[bytes], data_dir: Path, timeout: float = 30.0) -> bool:
+    """SIGKILL ``child`` as soon as a staging file of its write appears; True if it died mid-write."""
+    deadline = time.monotonic() + timeout
+    folders = (data_dir, data_dir / artifacts.JOURNAL_DIR)
+    while child.poll() is None and time.monotonic() < deadline:
+        names = [n for folder in folders for n in os.listdir(folder)]
+        if any(".staged" in n or ".pending." in n for n in names):
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+            return True
+        time.sleep(0.0002)  # leave the CPU to the child
+    child.kill()
+    child.wait()
+    return False
+
+
+def test_sigkill_during_an_import_leaves_the_old_or_the_new_cache(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    old, new = tmp_path / "old.parquet", tmp_path / "new.csv"
+    hourly(48).write_parquet(old)
+    write_lines(new, kline_lines(hourly(24 * 300, START + timedelta(days=30))))
+    import_file(old, data_dir=data_dir)
+    old_cache, new_cache = read_cache(data_dir=data_dir), read_candle_file(new)
+    command = [sys.executable, "-m", "adalib.data", "import", str(new), "--data-dir", str(data_dir)]
+    for _ in range(2):
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        mid_write = _kill_when_writing(child, data_dir)
+        cache = read_cache(data_dir=data_dir)  # recovers an interrupted write first
+        assert cache.equals(old_cache) or cache.equals(new_cache)
+        assert mid_write or cache.equals(new_cache)
+        leftovers = [
+            p.name for p in data_dir.rglob("*") if re.search(r"\.staged$|\.pending\.|^\.tmp-", p.name)
+        ]
+        assert leftovers == []
+        import_file(old, data_dir=data_dir)

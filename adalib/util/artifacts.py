@@ -29,6 +29,7 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import io
 import json
 import os
 import uuid
@@ -91,8 +92,10 @@ def _write_durable(path: Path, text: str) -> None:
 
 
 def _write_content(path: Path, content: Content, tags: Mapping[str, Any]) -> None:
-    if isinstance(content, pl.DataFrame):
-        content.write_parquet(path, metadata={PARQUET_TAGS_KEY: json.dumps(dict(tags), sort_keys=True)})
+    if isinstance(content, pl.DataFrame):  # into memory first, so that a full disk is a plain OSError
+        buffer = io.BytesIO()
+        content.write_parquet(buffer, metadata={PARQUET_TAGS_KEY: json.dumps(dict(tags), sort_keys=True)})
+        path.write_bytes(buffer.getvalue())
     elif isinstance(content, Mapping):
         path.write_text(json_text(dict(content)))
     elif isinstance(content, bytes):
@@ -285,9 +288,7 @@ def _write_locked(
     _apply(commit)
 
 
-def read_manifest(name: str, folder: str | Path) -> dict[str, Any] | None:
-    """The manifest of set ``name`` in ``folder`` (after recovery), or None if the set was never written."""
-    recover_artifact_set(name, folder)
+def _load_manifest(name: str, folder: str | Path) -> dict[str, Any] | None:
     path = manifest_path(name, folder)
     if not path.exists():
         return None
@@ -295,6 +296,42 @@ def read_manifest(name: str, folder: str | Path) -> dict[str, Any] | None:
         return dict(json.loads(path.read_text()))
     except ValueError as exc:
         raise ArtifactMismatchError(f"{path}: corrupt manifest ({exc})") from exc
+
+
+def read_manifest(name: str, folder: str | Path) -> dict[str, Any] | None:
+    """The manifest of set ``name`` in ``folder`` (after recovery), or None if the set was never written."""
+    recover_artifact_set(name, folder)
+    return _load_manifest(name, folder)
+
+
+@contextlib.contextmanager
+def reading_artifact_set(name: str, folder: str | Path) -> Iterator[dict[str, Any] | None]:
+    """Read a set's files inside this block: it recovers the set, then holds it still (writers wait).
+
+    Yields the manifest (None for files written without a set). A writer that starts while the block
+    runs waits for it, so the files read inside are one complete set.
+
+    >>> import tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> _ = write_artifact_set("demo", {"m.json": {"lags": 2}}, folder=out, tags={"lags": 2})
+    >>> with reading_artifact_set("demo", out) as manifest:
+    ...     manifest["tags"]
+    {'lags': 2}
+    """
+    journal = Path(folder) / JOURNAL_DIR
+    for _ in range(10):  # a writer may die between our recovery and our lock: recover again
+        recover_artifact_set(name, folder)
+        try:
+            handle = (journal / f"{name}.lock").open("r")
+        except OSError:  # never written as a set (or an unreadable folder): nothing to hold
+            yield _load_manifest(name, folder)
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_SH)
+            if not _leftovers(journal, name):
+                yield _load_manifest(name, folder)
+                return
+    raise ArtifactWriteError(f"{journal}: the '{name}' files keep changing; try again", errno.EAGAIN)
 
 
 def file_tags(path: str | Path) -> dict[str, Any]:
