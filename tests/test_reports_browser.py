@@ -160,3 +160,32 @@ def test_pipeline_end_to_end_on_a_small_notebook(tmp_path: Path) -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_the_checks_catch_a_broken_report(tmp_path: Path) -> None:
+    """Negative control: MathJax missing, an error output, an empty image, a stylesheet on a closed port."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("# Broken\n\n$r_t = \\ln(close_t / close_{t-1})$"))
+    cell = nbformat.v4.new_code_cell("1 / 0")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "error", ename="ZeroDivisionError", evalue="division by zero", traceback=["ZeroDivisionError: x"]
+        ),
+        nbformat.v4.new_output("display_data", {"text/html": '<img src="missing.png">'}),
+        nbformat.v4.new_output(
+            "display_data", {"text/html": '<link rel="stylesheet" href="http://127.0.0.1:9/x.css">'}
+        ),
+    ]
+    nb.cells.append(cell)
+    nbformat.write(nb, tmp_path / "broken.ipynb")
+    html = render_html(tmp_path / "broken.ipynb", tmp_path / "out" / "broken.html")
+    for part in (tmp_path / "out" / "mathjax").iterdir():  # as if MathJax had not been copied
+        part.rename(tmp_path / part.name)
+    report = load(html)
+    assert any("MathJax.js" in f for f in report.failed_loads)
+    assert any("missing.png" in f for f in report.failed_loads)
+    assert any(u.startswith("http://127.0.0.1:9/") for u in report.requests)
+    assert RAW_TEX.findall(report.text) and TRACEBACK.findall(report.text)
+    assert [i for i in report.images if i["width"] == 0]
+    with pytest.raises(AssertionError):
+        assert_reads_well(report, "broken")

@@ -5,17 +5,32 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 import torch
 
-from adalib.pipeline import clean_notebook, plan, run, volatile_metadata
+from adalib.pipeline import clean_notebook, plan, render_html, run, volatile_metadata
+from adalib.pipeline.html import report_title
 from adalib.pipeline.index import index_html
 from adalib.pipeline.weights_check import compare_weights
 from adalib.util.cli import run_command
 from adalib.util.paths import OUTPUT_ROOT_ENV, REPO_ROOT
+
+
+def test_html_report_has_no_code_and_loads_nothing_from_outside(tmp_path: Path) -> None:
+    name = "ADA_ML_model"
+    page = render_html(REPO_ROOT / "notebooks" / f"{name}.ipynb", tmp_path / f"{name}.html").read_text()
+    loaded = re.findall(r"<(?:script|link|img|iframe)\b[^>]*?(?:src|href)=\"([^\"]*)\"", page)
+    assert loaded and all(url.startswith(("mathjax/", "data:")) for url in loaded), sorted(set(loaded))[:5]
+    assert 'class="jp-CodeMirrorEditor' not in page and "highlight hl-ipython3" not in page  # code hidden
+    assert (tmp_path / "mathjax" / "MathJax.js").is_file()
+    assert (tmp_path / "mathjax" / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
+    nb = nbformat.read(REPO_ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    assert f"<title>{report_title(nb)}</title>" in page
+
 
 NAMES = ["ADA_ML_model", "ADA_StrategyImplementation", "ADA_executing_orders"]
 
@@ -203,3 +218,14 @@ def test_a_failing_cell_is_one_error_line(output_root: Path, monkeypatch: pytest
         "error: ADA_ML_model: cell 3 failed: ValueError: data_path 'x.csv': no such file"
     )
     assert "Traceback" not in err.getvalue()
+
+
+def test_an_unknown_option_is_one_error_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run, "run_notebook", lambda *a, **k: pytest.fail("a notebook ran"))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = run_command(run.main, ["--in-palce"])
+    assert (code, err.getvalue()) == (
+        1,
+        "error: python -m adalib.pipeline: unrecognized arguments: --in-palce\n",
+    )

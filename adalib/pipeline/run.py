@@ -23,7 +23,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import nbformat
 import papermill
@@ -146,9 +146,16 @@ def check_writable(folder: Path) -> None:
         raise PermissionError(f"output folder {folder}: {probe} is not writable")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Bad options are a ``ValueError``, so ``run_command`` prints them as one ``error: ...`` line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(f"{self.prog}: {message}")
+
+
 def main(argv: list[str]) -> int:
     """The command line (run through ``adalib.util.cli.run_command``)."""
-    parser = argparse.ArgumentParser(prog="python -m adalib.pipeline", description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(prog="python -m adalib.pipeline", description=__doc__.split("\n\n")[0])
     parser.add_argument("--in-place", action="store_true", help="refresh the committed notebooks and weights")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     args = parser.parse_args(argv)
