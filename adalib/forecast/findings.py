@@ -136,7 +136,14 @@ def advice(accurate: bool) -> str:
 
 
 def verdicts(study: ForecastStudy) -> dict[str, str]:
-    """All the phrases of the report, by section."""
+    """All the phrases of the report, by section.
+
+    >>> from adalib.forecast.study import ForecastParams, run_forecast_study
+    >>> params = ForecastParams(data_path="synthetic", start="2020-01-01", end="2020-07-01")
+    >>> study = run_forecast_study(params)
+    >>> sorted(verdicts(study))[:4]
+    ['acf', 'advice', 'aic', 'bic']
+    """
     m, full = study.metrics, study.score("walk-forward, full history")
     accurate = any(s["dm_pvalue"] < 0.05 and s["dm_stat"] < 0 for s in (m, full))
     criteria = study.criteria

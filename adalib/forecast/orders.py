@@ -32,6 +32,10 @@ def order_forecasts(candles: pl.DataFrame | Candles, *, max_lags: int, min_train
 
     The rows are the usable rows of AR(``max_lags``) from ``min_train`` on; ``y_hat_p``
     uses the first ``p`` lags of the same rows.
+
+    >>> from adalib.data import synthetic_candles
+    >>> order_forecasts(synthetic_candles(100), max_lags=2, min_train=50).columns
+    ['open_time', 'target', 'bench_mean', 'y_hat_1', 'y_hat_2']
     """
     rows = lagged_returns(candles, max_lags).filter(pl.col("target").is_not_null())
     features, target = rows.select(lag_columns(max_lags)).to_numpy(), rows["target"].to_numpy()
@@ -59,6 +63,13 @@ def compare_orders(
     Windows: ``"walk-forward"`` (every forecast row); with ``test_start``, also
     ``"before test"`` (``open_time < test_start``) and ``"test window"`` (the rest), a
     window left out when it holds fewer than 2 rows.
+
+    >>> from datetime import datetime, UTC
+    >>> from adalib.data import synthetic_candles
+    >>> table = compare_orders(synthetic_candles(600), max_lags=2, min_train=200,
+    ...                        test_start=datetime(2020, 9, 1, tzinfo=UTC))
+    >>> table.filter(pl.col("lags") == 1).select("window", "n").rows()
+    [('walk-forward', 397), ('before test', 286), ('test window', 111)]
     """
     forecasts = order_forecasts(candles, max_lags=max_lags, min_train=min_train)
     windows = {"walk-forward": forecasts}
@@ -78,6 +89,10 @@ def compare_orders(
 
 
 def best_orders(table: pl.DataFrame) -> dict[str, int]:
-    """The order with the lowest out-of-sample MSE in each window of ``compare_orders``."""
+    """The order with the lowest out-of-sample MSE in each window of ``compare_orders``.
+
+    >>> best_orders(pl.DataFrame({"window": ["w", "w"], "lags": [1, 2], "best": [False, True]}))
+    {'w': 2}
+    """
     best = table.filter(pl.col("best")).unique("window", keep="first", maintain_order=True)
     return dict(zip(best["window"].to_list(), best["lags"].to_list(), strict=True))

@@ -46,6 +46,13 @@ class ForecastParams:
 
     Construction validates every field (types, ranges, dates, output paths; a probe file proves
     the output folders writable and is removed) and creates nothing.
+
+    >>> ForecastParams(data_path="synthetic", end="2021-01-01").weights_file.name
+    'model_weights.pth'
+    >>> ForecastParams(start="yesterday")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    adalib.util.validate.ParameterError: parameter start: 'yesterday' is not an ISO 8601 date ...
     """
 
     data_path: str = "auto"

@@ -60,6 +60,9 @@ def minimum_detectable(n: int, *, alpha: float = 0.05, power: float = 0.8) -> di
       ``(h - 0.5) sqrt(n) = z_{1-alpha} * 0.5 + z_{power} * sqrt(h (1 - h))``.
     - ``coin_band``: half the two-sided ``1 - alpha`` band of a coin's hit rate,
       ``z_{1-alpha/2} * 0.5 / sqrt(n)``.
+
+    >>> round(minimum_detectable(400)["hit_rate"], 3), round(minimum_detectable(400)["coin_band"], 3)
+    (0.562, 0.049)
     """
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
         raise ValueError(f"n must be an integer >= 2, got {n!r}")

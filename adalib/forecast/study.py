@@ -61,6 +61,11 @@ class ForecastStudy:
 
     ``metrics`` holds the contract's ``model_metrics.json`` fields; ``metrics_file()`` adds
     the data, parameters and study results written beside them.
+
+    >>> params = ForecastParams(data_path="synthetic", start="2020-01-01", end="2020-07-01")
+    >>> study = run_forecast_study(params)
+    >>> study.mse_table["forecast"].to_list(), "ar_orders" in study.metrics_file()
+    (['model', 'zero forecast', 'training mean'], True)
     """
 
     params: ForecastParams
@@ -178,7 +183,13 @@ def _check_size(candles: Candles, params: ForecastParams) -> None:
 
 
 def run_forecast_study(params: ForecastParams) -> ForecastStudy:
-    """Run the study; nothing is written (call ``write`` on the result)."""
+    """Run the study; nothing is written (call ``write`` on the result).
+
+    >>> params = ForecastParams(data_path="synthetic", start="2020-01-01", end="2020-07-01")
+    >>> study = run_forecast_study(params)
+    >>> study.metrics["n_test"], study.orders.height, sorted(study.walk.columns)[:3]
+    (91, 12, ['a_1', 'a_2', 'bench_mean'])
+    """
     candles = load_candles(
         params.data_path,
         symbol=params.symbol,

@@ -44,7 +44,16 @@ def sse_gain_curve(frame: pl.DataFrame) -> pl.DataFrame:
 
 def window_scores(fixed_test: pl.DataFrame, train_mean: float, walk: pl.DataFrame) -> pl.DataFrame:
     """``score_table`` of the fixed model on the test window and of the walk-forward on the test
-    window, the full history and each calendar year; the ``window`` names say which."""
+    window, the full history and each calendar year; the ``window`` names say which.
+
+    >>> from datetime import datetime, UTC
+    >>> walk = pl.DataFrame({"open_time": [datetime(2021, 12, 31, h, tzinfo=UTC) for h in (0, 12)]
+    ...                      + [datetime(2022, 1, 1, h, tzinfo=UTC) for h in (0, 12)],
+    ...                      "target": [0.01, -0.02, 0.03, 0.01], "y_hat": [0.0, 0.01, 0.01, -0.01],
+    ...                      "bench_mean": [0.0] * 4})
+    >>> window_scores(walk.tail(2), 0.0, walk)["window"].to_list()[2:]
+    ['walk-forward, full history', 'walk-forward, 2021', 'walk-forward, 2022']
+    """
     wf_test = walk.filter(pl.col("open_time") >= fixed_test["open_time"][0])
     return score_table(
         {
@@ -64,6 +73,12 @@ def yearly_tests(scores: pl.DataFrame, alpha: float = ALPHA) -> pl.DataFrame:
     ``alpha`` divided by the number of tests, 3 per year). ``level`` is that Bonferroni level.
 
     A DM rejection counts only where the model's loss is lower (``dm_stat < 0``).
+
+    >>> scores = pl.DataFrame({"window": ["walk-forward, 2021", "walk-forward, 2022"], "n": [700, 700],
+    ...     "r2_oos": [0.0, 0.0], "hit_rate": [0.5, 0.5], "dm_stat": [1.0, 1.0], "dm_pvalue": [0.5, 0.5],
+    ...     "pt_pvalue": [0.03, 0.001], "cw_pvalue": [0.5, 0.5]})
+    >>> yearly_tests(scores).select("year", "nominal", "bonferroni").rows()
+    [('2021', True, False), ('2022', True, True)]
     """
     years = scores.filter(pl.col("window").str.contains(r"^walk-forward, \d{4}$"))
     level = alpha / max(1, len(YEARLY_TESTS) * years.height)
