@@ -83,6 +83,7 @@ def test_study_equals_the_layer_functions(study) -> None:  # type: ignore[no-unt
     assert study.metrics == model_metrics(forecaster, forecasts)
     assert {"cw_stat", "cw_pvalue"} <= set(study.metrics)
     assert study.fit_rel_err < 1e-10
+    assert study.calibration_band == pytest.approx(1.96 * max(study.calibration["hit_rate_se"]))
     assert study.power["n"] == study.metrics["n_test"] == study.mincer_zarnowitz["n"]
     # the order comparison scores AR(1..6) on one row set per window
     assert study.orders.group_by("window").agg(pl.col("n").n_unique())["n"].to_list() == [1, 1, 1]

@@ -109,6 +109,11 @@ class ForecastStudy:
         return 1 - float(self.metrics["mse_train"]) / float(train.var())
 
     @property
+    def calibration_band(self) -> float:
+        """Half-width of the widest 95% interval of a bucket's hit rate (``1.96`` standard errors)."""
+        return 1.96 * float(self.calibration["hit_rate_se"].max())  # type: ignore[arg-type]
+
+    @property
     def walk_coefficients(self) -> pl.DataFrame:
         """``open_time, coef, value``: the walk-forward coefficients ``a_1..a_p``, long."""
         names = [f"a_{k}" for k in range(1, self.forecaster.lags + 1)]
