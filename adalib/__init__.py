@@ -21,12 +21,35 @@ __version__ = "0.2.0"
 
 # public name -> the module that defines it (one section per layer)
 _EXPORTS: dict[str, str] = {
+    # util: parameter checks (before any work) and artifact sets (outputs written together)
+    "ParameterError": "adalib.util.validate",
+    "check_bool": "adalib.util.validate",
+    "check_choice": "adalib.util.validate",
+    "check_input_file": "adalib.util.validate",
+    "check_instant": "adalib.util.validate",
+    "check_int": "adalib.util.validate",
+    "check_number": "adalib.util.validate",
+    "check_optional_number": "adalib.util.validate",
+    "check_output_dir": "adalib.util.validate",
+    "check_output_file": "adalib.util.validate",
+    "check_symbol": "adalib.util.validate",
+    "check_window": "adalib.util.validate",
+    "ArtifactMismatchError": "adalib.util.artifacts",
+    "ArtifactWriteError": "adalib.util.artifacts",
+    "check_agree": "adalib.util.artifacts",
+    "file_tags": "adalib.util.artifacts",
+    "read_manifest": "adalib.util.artifacts",
+    "reading_artifact_set": "adalib.util.artifacts",
+    "recover_artifact_set": "adalib.util.artifacts",
+    "write_artifact_set": "adalib.util.artifacts",
     # data
     "Candles": "adalib.data",
     "CandleDataError": "adalib.data",
     "load_candles": "adalib.data",
     "synthetic_candles": "adalib.data",
     # forecast
+    "ForecastParams": "adalib.forecast",
+    "ForecastStudy": "adalib.forecast",
     "Forecaster": "adalib.forecast",
     "train_forecaster": "adalib.forecast",
     "load_weights": "adalib.forecast",
@@ -35,6 +58,15 @@ _EXPORTS: dict[str, str] = {
     "latest_signal": "adalib.forecast",
     "model_metrics": "adalib.forecast",
     "walk_forward_frame": "adalib.forecast",
+    "run_forecast_study": "adalib.forecast",
+    "compare_orders": "adalib.forecast",
+    "clark_west": "adalib.forecast",
+    "diebold_mariano": "adalib.forecast",
+    "pesaran_timmermann": "adalib.forecast",
+    "mincer_zarnowitz": "adalib.forecast",
+    "minimum_detectable": "adalib.forecast",
+    "significance": "adalib.forecast",
+    "verdicts": "adalib.forecast",
     # backtest
     # execution
     # binance
@@ -58,12 +90,23 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from adalib.data import CandleDataError, Candles, load_candles, synthetic_candles
     from adalib.forecast import (
         Forecaster,
+        ForecastParams,
+        ForecastStudy,
+        clark_west,
+        compare_orders,
+        diebold_mariano,
         forecast_frame,
         latest_signal,
         load_weights,
+        mincer_zarnowitz,
+        minimum_detectable,
         model_metrics,
+        pesaran_timmermann,
+        run_forecast_study,
         save_weights,
+        significance,
         train_forecaster,
+        verdicts,
         walk_forward_frame,
     )
     from adalib.report import (
@@ -75,6 +118,30 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         show_data_banner,
         table,
         time_x,
+    )
+    from adalib.util.artifacts import (
+        ArtifactMismatchError,
+        ArtifactWriteError,
+        check_agree,
+        file_tags,
+        read_manifest,
+        reading_artifact_set,
+        recover_artifact_set,
+        write_artifact_set,
+    )
+    from adalib.util.validate import (
+        ParameterError,
+        check_bool,
+        check_choice,
+        check_input_file,
+        check_instant,
+        check_int,
+        check_number,
+        check_optional_number,
+        check_output_dir,
+        check_output_file,
+        check_symbol,
+        check_window,
     )
 
 

@@ -8,7 +8,9 @@ On the real 12h cache (skipped, with a note, when it is missing) and on a 100k-c
 synthetic series: median wall time of ``walk_forward`` (refit every candle and every
 10 candles), its peak extra memory, and the naive loop (every refit is one lstsq on all
 rows so far: O(n^2 p^2)). On 100k candles the naive loop is timed on 200 evenly spaced
-refits and extrapolated. Prints the Markdown that goes to ``benchmarks/RESULTS.md``.
+refits and extrapolated. Also timed: ``compare_orders`` (AR(1..6), walk-forward on the same
+rows, scored in three windows) and the whole ``run_forecast_study`` of the ML notebook
+(real data only, warm). Prints the Markdown that goes to ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ import polars as pl
 from timing import median_seconds
 
 from adalib.data import cache_path, read_cache, synthetic_candles
-from adalib.forecast import lag_columns, lagged_returns, train_forecaster, walk_forward
+from adalib.forecast import (
+    ForecastParams,
+    compare_orders,
+    lag_columns,
+    lagged_returns,
+    run_forecast_study,
+    train_forecaster,
+    walk_forward,
+)
 
 LAGS, MIN_TRAIN, REPEATS, NAIVE_SAMPLE = 2, 730, 5, 200
 
@@ -60,10 +70,15 @@ def bench(name: str, candles: pl.DataFrame) -> list[str]:
     last = naive_refit(x, y, len(y) - 1)
     error = float(np.max(np.abs(np.append(check.coef[-1], check.intercept[-1]) - last) / np.abs(last)))
     fit = median_seconds(lambda: train_forecaster(candles, lags=LAGS), repeats=3)
+    split = rows["open_time"][int(0.75 * rows.height)]
+    orders = median_seconds(
+        lambda: compare_orders(candles, max_lags=6, min_train=MIN_TRAIN, test_start=split), repeats=3
+    )
     naive_text = f"{naive:.2f} s" + (" (extrapolated)" if extrapolated else "")
     return [
         f"| {name} | {len(y):,} | {len(y) - MIN_TRAIN:,} | {every_1 * 1e3:.1f} ms | {every_10 * 1e3:.1f} ms "
-        f"| {memory:.1f} MiB | {naive_text} | {naive / every_1:,.0f}x | {error:.1e} | {fit * 1e3:.0f} ms |"
+        f"| {memory:.1f} MiB | {naive_text} | {naive / every_1:,.0f}x | {error:.1e} | {fit * 1e3:.0f} ms "
+        f"| {orders * 1e3:.0f} ms |"
     ]
 
 
@@ -74,16 +89,20 @@ def main() -> None:
         "",
         "| series | rows | refits (every 1) | walk_forward every 1 | every 10 | peak memory "
         "| naive lstsq loop "
-        "| speed-up | rel. error last refit | train_forecaster (L-BFGS) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| speed-up | rel. error last refit | train_forecaster (L-BFGS) | compare_orders AR(1..6) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     train_forecaster(synthetic_candles(500), lags=LAGS)  # warm-up: torch imports its compiler on first use
     if cache_path().exists():
         lines += bench("real ADAUSDT 12h cache", read_cache())
+        run_forecast_study(ForecastParams())  # warm-up
+        study = median_seconds(lambda: run_forecast_study(ForecastParams()), repeats=3)
+        study_line = f"`run_forecast_study` with the notebook's defaults (real data, warm): {study:.2f} s."
     else:
-        lines.append(f"| real data: not cached ({cache_path().name}); run `make data` | | | | | | | | | |")
+        lines.append(f"| real data: not cached ({cache_path().name}); run `make data` | | | | | | | | | | |")
+        study_line = "`run_forecast_study`: not timed (no real data cached)."
     lines += bench("synthetic, 100k candles", synthetic_candles(100_000, seed=1))
-    print("\n".join(lines))
+    print("\n".join([*lines, "", study_line]))
 
 
 if __name__ == "__main__":

@@ -15,12 +15,15 @@ from adalib.data import Candles, synthetic_candles
 from adalib.forecast import (
     FORECAST_SCHEMA,
     Forecaster,
+    ForecastParams,
     forecast_frame,
     lagged_returns,
     latest_signal,
     load_weights,
+    run_forecast_study,
     split_sizes,
     train_forecaster,
+    weights_bytes,
 )
 from adalib.util.paths import REPO_ROOT
 
@@ -232,3 +235,9 @@ def test_committed_weights_are_the_default_fit_on_the_real_data(real_candles: pl
     candles = real_candles.filter(pl.col("open_time") < datetime(2026, 3, 1, tzinfo=UTC))
     model, _ = train_forecaster(candles)
     assert load_weights(REPO_ROOT / "model_weights.pth", lags=2, symbol="ADAUSDT") == model
+
+
+def test_committed_weights_file_is_byte_for_byte_the_notebook_default(real_candles: pl.DataFrame) -> None:
+    study = run_forecast_study(ForecastParams())  # the notebook's default parameters, on the cache
+    assert study.candles.source == "cache" and study.candles.frame.height <= real_candles.height
+    assert weights_bytes(study.forecaster) == (REPO_ROOT / "model_weights.pth").read_bytes()

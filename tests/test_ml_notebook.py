@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
 import nbformat
-import papermill
 import polars as pl
 import pytest
 from contract_fields import DATA_FIELDS
@@ -14,6 +14,7 @@ from notebook_support import check_layout, execute
 
 from adalib.data import load_candles
 from adalib.forecast import FORECAST_SCHEMA, forecast_frame, load_weights
+from adalib.pipeline import NOTEBOOK_DIR
 
 NAME = "ADA_ML_model"
 PARAMETERS = {
@@ -32,9 +33,17 @@ PARAMETERS = {
 METRICS_KEYS = {
     "symbol", "interval", "lags", "n_train", "n_test", "train_start", "train_end", "test_start", "test_end",
     "coef", "intercept", "resid_std", "mse_train", "mse_test", "mse_test_zero", "r2_oos", "hit_rate_test",
-    "dm_stat", "dm_pvalue", "pt_stat", "pt_pvalue",
+    "dm_stat", "dm_pvalue", "pt_stat", "pt_pvalue", "cw_stat", "cw_pvalue",
 }  # fmt: skip
 SMALL = {"data_path": "synthetic", "lags": 3, "threshold": 0.001, "end": "2022-01-01"}
+DISPLAY_MODULES = {"altair", "polars", "IPython.display", "numpy", "matplotlib.pyplot"}
+# Edge parameters (each one papermill run on the synthetic series, ~10 s): the smallest and largest
+# orders of the comparison, a threshold no forecast reaches, tiny train or test splits, a short window.
+EDGES = [
+    {"lags": 1, "test_fraction": 0.05},
+    {"lags": 6, "threshold": 1.0, "test_fraction": 0.9, "seed": 7},
+    {"lags": 6, "start": "2021-10-01", "end": "2021-11-15"},
+]
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +89,7 @@ def test_notebook_reports_its_numbers_without_errors(executed: Path) -> None:
 def test_bad_data_fails_before_anything_is_written(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("open_time,open,high,low,close,volume\n2024-01-01T00:00:00,1,0.5,1,1,1\n")
-    with pytest.raises(papermill.PapermillExecutionError, match=r"bad\.csv"):
+    with pytest.raises(RuntimeError, match=r"bad\.csv"):
         execute(
             NAME,
             tmp_path,
@@ -89,3 +98,32 @@ def test_bad_data_fails_before_anything_is_written(tmp_path: Path) -> None:
             weights_path=str(tmp_path / "w.pth"),
         )
     assert not (tmp_path / "out").exists() and not (tmp_path / "w.pth").exists()
+
+
+def test_notebook_imports_only_adalib_top_level_and_display_libraries() -> None:
+    nb = nbformat.read(NOTEBOOK_DIR / f"{NAME}.ipynb", as_version=4)
+    imported: set[str] = set()
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imported.add(str(node.module))
+    assert imported <= DISPLAY_MODULES | {"adalib"}, imported - DISPLAY_MODULES
+
+
+@pytest.mark.parametrize("edge", EDGES, ids=lambda e: ",".join(f"{k}={v}" for k, v in e.items()))
+def test_edge_parameters_run_and_write_a_consistent_set(edge: dict[str, object], tmp_path: Path) -> None:
+    parameters = {"data_path": "synthetic", "end": "2022-01-01", **edge}
+    nb = execute(
+        NAME, tmp_path, **parameters, output_dir=str(tmp_path / "out"), weights_path=str(tmp_path / "w.pth")
+    )
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"]
+    metrics = json.loads((tmp_path / "out" / "model_metrics.json").read_text())
+    forecasts = pl.read_parquet(tmp_path / "out" / "forecasts.parquet")
+    assert metrics["lags"] == edge["lags"] and len(metrics["ar_orders"]) == 6
+    assert load_weights(tmp_path / "w.pth", lags=int(edge["lags"])).train_end == metrics["train_end"]
+    assert metrics["n_train"] + metrics["n_test"] == forecasts.height - 1
+    if "threshold" in edge:  # no forecast reaches the threshold: every direction is flat
+        assert set(forecasts["direction"]) == {0}

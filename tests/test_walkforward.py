@@ -9,7 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adalib.data import synthetic_candles
-from adalib.forecast import lagged_returns, walk_forward, walk_forward_frame
+from adalib.forecast import (
+    best_orders,
+    compare_orders,
+    lagged_returns,
+    oos_metrics,
+    order_forecasts,
+    walk_forward,
+    walk_forward_frame,
+)
 
 
 def naive(x: np.ndarray, y: np.ndarray, min_train: int, every: int) -> tuple[np.ndarray, np.ndarray]:
@@ -82,3 +90,55 @@ def test_walk_forward_rejects_bad_settings(min_train: int, every: int, message: 
     x, y = np.zeros((50, 2)), np.zeros(50)
     with pytest.raises(ValueError, match=message):
         walk_forward(x, y, min_train=min_train, every=every)
+
+
+def test_order_forecasts_are_naive_refits_on_the_same_rows() -> None:
+    candles = synthetic_candles(160, seed=4)
+    frame = order_forecasts(candles, max_lags=3, min_train=40)
+    rows = lagged_returns(candles, 3).filter(pl.col("target").is_not_null())
+    x, y = rows.select("lag_1", "lag_2", "lag_3").to_numpy(), rows["target"].to_numpy()
+    assert frame["open_time"].to_list() == rows["open_time"].to_list()[40:]  # one row set for every p
+    for p in (1, 2, 3):
+        _, expected = naive(x[:, :p], y, 40, 1)  # lags 1..p of the same rows, refit on rows < i
+        np.testing.assert_allclose(frame[f"y_hat_{p}"].to_numpy(), expected[40:], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(frame["bench_mean"].to_numpy(), np.cumsum(y)[39:-1] / np.arange(40, y.size))
+
+
+def test_order_forecasts_never_use_later_candles() -> None:
+    candles = synthetic_candles(200, seed=5)
+    cut = 150  # candles after the cut are changed: forecasts made at candles before it must not move
+    shocked = candles.with_columns(
+        close=pl.when(pl.int_range(pl.len()) > cut).then(pl.col("close") * 1.3).otherwise(pl.col("close"))
+    )
+    before, after = (order_forecasts(c, max_lags=2, min_train=50) for c in (candles, shocked))
+    known = pl.col("open_time") < candles["open_time"][cut - 1]  # its target is the return of candle cut
+    assert before.filter(known).equals(after.filter(known))
+    assert not before.equals(after)
+
+
+def test_compare_orders_scores_each_window() -> None:
+    candles = synthetic_candles(400, seed=6)
+    frame = order_forecasts(candles, max_lags=4, min_train=100)
+    split = frame["open_time"][150]
+    table = compare_orders(candles, max_lags=4, min_train=100, test_start=split)
+    assert table.select("window").unique(maintain_order=True).to_series().to_list() == [
+        "walk-forward",
+        "before test",
+        "test window",
+    ]
+    counts = dict(table.filter(pl.col("lags") == 1).select("window", "n").iter_rows())
+    assert counts == {"walk-forward": frame.height, "before test": 150, "test window": frame.height - 150}
+    test = frame.slice(150)
+    for p in (1, 4):  # each row is oos_metrics of that order's forecasts on that window
+        row = table.filter((pl.col("window") == "test window") & (pl.col("lags") == p)).row(0, named=True)
+        scores = oos_metrics(
+            test[f"y_hat_{p}"].to_numpy(), test["target"].to_numpy(), test["bench_mean"].to_numpy()
+        )
+        assert {k: row[k] for k in ("mse", "dm_pvalue", "cw_stat", "cw_pvalue")} == pytest.approx(
+            {k: scores[k] for k in ("mse", "dm_pvalue", "cw_stat", "cw_pvalue")}
+        )
+    for window, best in best_orders(table).items():  # the flagged order has the lowest MSE of its window
+        rows = table.filter(pl.col("window") == window)
+        assert rows.filter(pl.col("best"))["lags"].to_list() == [best]
+        assert rows.filter(pl.col("lags") == best)["mse"][0] == rows["mse"].min()
+    assert compare_orders(candles, max_lags=2, min_train=100)["window"].unique().to_list() == ["walk-forward"]

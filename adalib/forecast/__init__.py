@@ -11,6 +11,7 @@ from adalib.forecast.evaluation import (
     autocorrelations,
     by_year,
     calibration_table,
+    clark_west,
     diebold_mariano,
     hit_rate,
     information_criteria,
@@ -20,7 +21,11 @@ from adalib.forecast.evaluation import (
     pesaran_timmermann,
     score_table,
 )
+from adalib.forecast.findings import verdicts
 from adalib.forecast.model import INTERVAL, TARGET, ARModel, Forecaster, fit_ar, model_from, ols
+from adalib.forecast.orders import best_orders, compare_orders, order_forecasts
+from adalib.forecast.params import ForecastParams
+from adalib.forecast.power import detection_power, mincer_zarnowitz, minimum_detectable
 from adalib.forecast.signals import (
     FORECAST_SCHEMA,
     forecast_frame,
@@ -30,22 +35,39 @@ from adalib.forecast.signals import (
     split_sizes,
     train_forecaster,
 )
+from adalib.forecast.study import ForecastStudy, run_forecast_study
+from adalib.forecast.summaries import (
+    fit_check,
+    mse_table,
+    significance,
+    significance_table,
+    sse_gain_curve,
+    window_scores,
+    yearly_tests,
+)
 from adalib.forecast.walkforward import WalkForward, walk_forward, walk_forward_frame
-from adalib.forecast.weights import WeightsError, load_weights, save_weights, weights_payload
+from adalib.forecast.weights import WeightsError, load_weights, save_weights, weights_bytes, weights_payload
 
 __all__ = [
     "FORECAST_SCHEMA",
     "INTERVAL",
     "TARGET",
     "ARModel",
+    "ForecastParams",
+    "ForecastStudy",
     "Forecaster",
     "WalkForward",
     "WeightsError",
     "autocorrelations",
+    "best_orders",
     "by_year",
     "calibration_table",
+    "clark_west",
+    "compare_orders",
+    "detection_power",
     "diebold_mariano",
     "fit_ar",
+    "fit_check",
     "forecast_frame",
     "hit_rate",
     "information_criteria",
@@ -53,17 +75,29 @@ __all__ = [
     "lagged_returns",
     "latest_signal",
     "load_weights",
+    "mincer_zarnowitz",
+    "minimum_detectable",
     "model_from",
     "model_metrics",
+    "mse_table",
     "ols",
     "ols_table",
     "oos_metrics",
+    "order_forecasts",
     "pesaran_timmermann",
+    "run_forecast_study",
     "save_weights",
     "score_table",
+    "significance",
+    "significance_table",
     "split_sizes",
+    "sse_gain_curve",
     "train_forecaster",
+    "verdicts",
     "walk_forward",
     "walk_forward_frame",
+    "weights_bytes",
     "weights_payload",
+    "window_scores",
+    "yearly_tests",
 ]

@@ -101,6 +101,7 @@ def forecast_frame(
         in_train = (pl.int_range(pl.len()) < n_train) & pl.col("target").is_not_null()
     else:
         end = parse_utc(train_end if train_end is not None else forecaster.train_end)
+        assert end is not None  # parse_utc maps only None to None
         in_train = (pl.col("open_time") <= utc_literal(end)) & pl.col("target").is_not_null()
     direction = (
         pl.when(pl.col("y_hat") > threshold).then(1).when(pl.col("y_hat") < -threshold).then(-1).otherwise(0)

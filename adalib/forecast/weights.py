@@ -47,14 +47,25 @@ def weights_payload(forecaster: Forecaster) -> dict[str, object]:
     }
 
 
-def save_weights(path: str | Path, forecaster: Forecaster) -> None:
-    """Write ``forecaster`` with ``torch.save`` (loads with ``weights_only=True``), atomically.
+def weights_bytes(forecaster: Forecaster) -> bytes:
+    """The bytes of the weights file: ``torch.save`` of ``weights_payload`` into a buffer.
 
-    The bytes depend only on the forecaster, so re-running a fit gives an identical file.
+    They depend only on the forecaster (a buffer, not a path, fixes the archive's inner folder
+    name), so re-running a fit gives an identical file.
+
+    >>> f = Forecaster((0.1,), 0.0, 1, 0.03, "ADAUSDT", "12h", "2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z")
+    >>> weights_bytes(f) == weights_bytes(f), weights_bytes(f)[:2]
+    (True, b'PK')
     """
-    buffer = io.BytesIO()  # a buffer, not the path: the archive's inner folder name is then fixed
+    buffer = io.BytesIO()
     torch.save(weights_payload(forecaster), buffer)
-    write_atomic(path, lambda tmp: Path(tmp).write_bytes(buffer.getvalue()))
+    return buffer.getvalue()
+
+
+def save_weights(path: str | Path, forecaster: Forecaster) -> None:
+    """Write ``forecaster`` with ``torch.save`` (loads with ``weights_only=True``), atomically."""
+    data = weights_bytes(forecaster)
+    write_atomic(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def _tensor(path: Path, state: dict, key: str, shape: tuple[int, ...]) -> np.ndarray:
