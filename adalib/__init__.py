@@ -67,6 +67,13 @@ _EXPORTS: dict[str, str] = {
     "BinanceClient": "adalib.binance",
     "FakeBinance": "adalib.binance",
     # reports
+    "Table": "adalib.report",
+    "data_banner": "adalib.report",
+    "format_value": "adalib.report",
+    "setup_charts": "adalib.report",
+    "show_data_banner": "adalib.report",
+    "table": "adalib.report",
+    "time_x": "adalib.report",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -112,6 +119,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         train_forecaster,
         walk_forward_frame,
     )
+    from adalib.report import Table, data_banner, format_value, setup_charts, show_data_banner, table, time_x
 
 
 def __getattr__(name: str) -> Any:
