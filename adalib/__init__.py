@@ -62,6 +62,17 @@ _EXPORTS: dict[str, str] = {
     "save_backtest": "adalib.backtest",
     "sweep": "adalib.backtest",
     "walk_forward_signal": "adalib.backtest",
+    "SelectionRule": "adalib.backtest.selection",
+    "StrategyReport": "adalib.backtest.narrative",
+    "StrategyStudy": "adalib.backtest.study",
+    "baseline_metrics": "adalib.backtest.baselines",
+    "bootstrap_intervals": "adalib.backtest.uncertainty",
+    "preregistered_selection": "adalib.backtest.selection",
+    "random_signals": "adalib.backtest.baselines",
+    "regime_table": "adalib.backtest.events",
+    "save_strategy_study": "adalib.backtest.study",
+    "strategy_study": "adalib.backtest.study",
+    "top_trades": "adalib.backtest.events",
     # execution
     # binance
     "BinanceClient": "adalib.binance",
@@ -107,6 +118,12 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         sweep,
         walk_forward_signal,
     )
+    from adalib.backtest.baselines import baseline_metrics, random_signals
+    from adalib.backtest.events import regime_table, top_trades
+    from adalib.backtest.narrative import StrategyReport
+    from adalib.backtest.selection import SelectionRule, preregistered_selection
+    from adalib.backtest.study import StrategyStudy, save_strategy_study, strategy_study
+    from adalib.backtest.uncertainty import bootstrap_intervals
     from adalib.binance import BinanceClient, FakeBinance
     from adalib.data import CandleDataError, Candles, load_candles, synthetic_candles
     from adalib.forecast import (
