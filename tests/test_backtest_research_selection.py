@@ -63,6 +63,7 @@ def test_the_choice_is_the_training_argmax_and_its_test_result_a_single_backtest
     cfg = BacktestConfig(mode=sel.chosen["mode"], fee_rate=0.0005)
     direct = run_backtest(test.with_columns(direction=direction), cfg).metrics
     assert sel.test is not None and sel.test["sharpe"] == pytest.approx(direct["sharpe"], rel=1e-9)
+    assert sel.test_result is not None and sel.test_result.metrics["final_equity"] == direct["final_equity"]
     assert sel.in_test["test_rank"].min() == 1
 
 

@@ -34,6 +34,8 @@ from adalib.backtest import BacktestConfig, sweep
 BASELINES = ("always_long", "momentum", "reversal")
 BASELINE_FIELDS = ("final_equity", "total_return", "sharpe", "max_drawdown", "n_trades")
 STATES = np.array([-1, 0, 1], dtype=np.int8)
+# signal columns per sweep: a frame of a thousand columns makes every schema look-up slow
+SIGNALS_PER_SWEEP = 100
 
 
 def baseline_signals(frame: pl.DataFrame) -> pl.DataFrame:
@@ -120,14 +122,17 @@ def random_signal_table(
     seed: int = 0,
     funding: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Backtest ``n`` random signals shaped like ``frame['direction']`` (one vectorised sweep): one row
-    per random signal with its ``total_return``, ``sharpe``, ``max_drawdown`` and ``n_trades``."""
+    """Backtest ``n`` random signals shaped like ``frame['direction']`` (vectorised sweeps of
+    ``SIGNALS_PER_SWEEP`` signal columns each): one row per random signal with its ``final_equity``,
+    ``total_return``, ``sharpe``, ``max_drawdown`` and ``n_trades``."""
     signals = random_signals(frame["direction"].to_numpy(), n, seed=seed)
-    names = [f"random_{k}" for k in range(n)]
-    wide = frame.select("open_time", "open", "high", "low", "close").with_columns(
-        pl.Series(name, row, dtype=pl.Int8) for name, row in zip(names, signals, strict=True)
-    )
-    table = sweep(wide, base=config, signal=names, funding=funding)
+    candles = frame.select("open_time", "open", "high", "low", "close")
+    parts = []
+    for first in range(0, n, SIGNALS_PER_SWEEP):
+        ks = range(first, min(n, first + SIGNALS_PER_SWEEP))
+        wide = candles.with_columns(pl.Series(f"random_{k}", signals[k], dtype=pl.Int8) for k in ks)
+        parts.append(sweep(wide, base=config, signal=[f"random_{k}" for k in ks], funding=funding))
+    table = pl.concat(parts)
     return table.select("signal", "final_equity", "total_return", "sharpe", "max_drawdown", "n_trades")
 
 

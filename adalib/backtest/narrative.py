@@ -332,7 +332,29 @@ class StrategyReport:
             f"rank {rank} of "
             f"{n} among the same candidates on the test window, whose best in hindsight is Sharpe "
             f"{sel.in_test['sharpe'].drop_nulls().to_numpy().max():.2f}: the gap is what choosing on the "
-            "test window would have overstated."
+            "test window would have overstated." + self.selection_check_text()
+        )
+
+    def selection_check_text(self) -> str:
+        """The one test of the pre-registered choice: significance and paired bootstrap intervals."""
+        check = self.study.selection_check
+        if check is None:
+            return ""
+        sig = check["significance"]
+        rows = {r["series"]: r for r in check["intervals"].iter_rows(named=True)}
+        own, diff = rows["pre-registered"], rows["pre-registered minus buy & hold"]
+        verdict = (
+            "significantly positive at 5%"
+            if sig["p_value"] == sig["p_value"] and sig["p_value"] < 0.05
+            else "not significantly positive at 5%"
+        )
+        return (
+            f" Being one pre-registered test, it needs no deflation: its mean candle return has t = "
+            f"{_pct(sig['t_stat'], '.2f')} (one-sided p = {_pct(sig['p_value'], '.3f')}, PSR "
+            f"{_pct(sig['psr'], '.1%')}): **{verdict}**. Block-bootstrap 95% interval of its Sharpe ratio: "
+            f"[{_pct(own['sharpe_low'], '.2f')}, {_pct(own['sharpe_high'], '.2f')}]; of its Sharpe minus "
+            f"buy-and-hold's on the same candles: [{_pct(diff['sharpe_low'], '.2f')}, "
+            f"{_pct(diff['sharpe_high'], '.2f')}]."
         )
 
     # --- the original study -------------------------------------------------------------------------
@@ -362,10 +384,12 @@ class StrategyReport:
     def conclusion(self) -> str:
         s, m = self.study, self.study.result.metrics
         ci = s.intervals.row(0, named=True)
+        test = s.selection.test
         sel = (
-            "stays flat"
-            if s.selection.test is None
-            else f"earns {s.selection.test['total_return']:+.1%} on the test"
+            "stays flat (or had nothing to select)."
+            if test is None
+            else f"earns {test['total_return']:+.1%} on the test candles (Sharpe "
+            f"{_pct(test['sharpe'], '.2f')})." + self.selection_check_text()
         )
         return (
             f"**What the signal earns.** On the `{s.segment}` segment, `{s.config.mode}` turns "
@@ -377,6 +401,7 @@ class StrategyReport:
             f"**Against luck.** Random signals with the model's exposure: {s.words['vs_random']} (percentile "
             f"{_pct(s.random_percentile['sharpe'], '.0%')}). Deflated over the {s.trials.height} real "
             "choices: "
-            f"{s.words['dsr']}. The threshold chosen in advance on the training years {sel}.\n\n"
+            f"{s.words['dsr']}.\n\n**Chosen in advance.** The threshold, AR order and mode chosen by the "
+            f"pre-registered rule on the training years {sel}\n\n"
             f"**What decides it.** {self.events_text()}"
         )

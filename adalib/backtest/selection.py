@@ -24,12 +24,13 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from adalib.backtest import BacktestConfig, sweep
+from adalib.backtest import BacktestConfig, BacktestResult, run_backtest, sweep
 from adalib.backtest.config import MODES
 from adalib.forecast import walk_forward_frame
 
@@ -73,7 +74,8 @@ class Selection:
     """``train``: every candidate's training result (``eligible`` flagged); ``chosen``: the chosen row
     (None: stay flat); ``test``: the chosen configuration's test metrics (None if flat);
     ``in_test``: every candidate's test result, with ``test_rank`` (1 = best Sharpe in hindsight);
-    ``skipped``: why nothing was selected when the training or test rows are too few (else None)."""
+    ``skipped``: why nothing was selected when the training or test rows are too few (else None);
+    ``test_result``: the chosen configuration's test backtest (trades, equity), None if flat."""
 
     rule: SelectionRule
     train: pl.DataFrame
@@ -81,6 +83,7 @@ class Selection:
     test: dict[str, Any] | None
     in_test: pl.DataFrame
     skipped: str | None = None
+    test_result: BacktestResult | None = None
 
 
 def walk_forward_columns(
@@ -161,8 +164,12 @@ def preregistered_selection(
         test_rank=pl.col("sharpe").fill_null(float("-inf")).rank("min", descending=True).cast(pl.Int64)
     )
     chosen = choose(train, rule.min_trades)
-    test = None
-    if chosen is not None:
-        key = (pl.col("signal") == chosen["signal"]) & (pl.col("mode") == chosen["mode"])
-        test = in_test.filter(key & (pl.col("threshold") == chosen["threshold"])).row(0, named=True)
-    return Selection(rule, train, chosen, test, in_test)
+    if chosen is None:
+        return Selection(rule, train, None, None, in_test)
+    key = (pl.col("signal") == chosen["signal"]) & (pl.col("mode") == chosen["mode"])
+    test = in_test.filter(key & (pl.col("threshold") == chosen["threshold"])).row(0, named=True)
+    y, th = pl.col(chosen["signal"]), chosen["threshold"]
+    signal = ((y > th).cast(pl.Int8) - (y < -th).cast(pl.Int8)).cast(pl.Int8)
+    chosen_config = dataclasses.replace(config, mode=chosen["mode"])
+    result = run_backtest(parts["test"].with_columns(direction=signal), chosen_config, funding=funding_test)
+    return Selection(rule, train, chosen, test, in_test, test_result=result)

@@ -32,6 +32,7 @@ from adalib.backtest import (
     load_segment,
     period_returns,
     read_funding,
+    return_significance,
     run_backtest,
     save_backtest,
 )
@@ -95,6 +96,7 @@ class StrategyStudy:
     trial_fee: float
     fees: pl.DataFrame
     selection: Selection
+    selection_check: dict[str, Any] | None
     top_trades: pl.DataFrame
     top_candles: pl.DataFrame
     without: dict[str, float]
@@ -204,6 +206,26 @@ def _words(
     }
 
 
+def _selection_check(
+    selection: Selection,
+    test_rows: pl.DataFrame,
+    config: BacktestConfig,
+    funding: pl.DataFrame | None,
+    seed: int,
+) -> dict[str, Any] | None:
+    """The pre-registered choice's one test: significance of its candle returns (Sharpe, t, p, PSR) and
+    paired bootstrap intervals against buy-and-hold on the same test candles."""
+    if selection.test_result is None:
+        return None
+    hold = buy_and_hold(test_rows, dataclasses.replace(config, leverage=1.0, stop_loss=None), funding=funding)
+    chosen = period_returns(selection.test_result.equity["equity"])
+    curves = {"pre-registered": chosen, "buy & hold": period_returns(hold.equity["equity"])}
+    return {
+        "significance": return_significance(chosen),
+        "intervals": bootstrap_intervals(curves, n_boot=2000, seed=seed),
+    }
+
+
 def _selection_words(selection: Selection) -> str:
     if selection.skipped:
         return f"nothing to select: {selection.skipped}"
@@ -259,10 +281,11 @@ def strategy_study(
     graded = walk_forward_columns(candles.frame, frame, lags=(lags,), min_train=100)
     trial_table, dsr = trials(graded, config, signals=["y_hat", wf], funding=funding)
     train_funding = funding if _covers(funding, history.filter(pl.col("split") == "train")) else None
+    test_rows = history.filter(pl.col("split") == "test")
+    test_funding = funding if _covers(funding, test_rows) else None
     selection = preregistered_selection(
-        candles.frame, history, config, funding_train=train_funding,
-        funding_test=funding if _covers(funding, history.filter(pl.col("split") == "test")) else None,
-    )  # fmt: skip
+        candles.frame, history, config, funding_train=train_funding, funding_test=test_funding
+    )
     returns = (
         frame.select("open_time")
         .slice(1)
@@ -285,6 +308,7 @@ def strategy_study(
         trials=trial_table, dsr=dsr, trial_fee=trial_config(config).fee_rate,
         fees=fee_scenarios(graded, config, signal="y_hat", funding=funding),
         selection=selection,
+        selection_check=_selection_check(selection, test_rows, config, test_funding, seed),
         top_trades=top_trades(trades, config.initial_capital, k=TOP),
         top_candles=top_candles(frame, result.equity, k=TOP),
         without={"top_1": without_top(trades, 1), f"top_{TOP}": without_top(trades, TOP)},
