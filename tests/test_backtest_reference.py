@@ -6,9 +6,14 @@ on synthetic data (always) and on the real ADAUSDT candles (when the cache exist
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_backtest_properties import markets
 
 from adalib.backtest import BacktestConfig, reference_backtest, run_backtest
 from adalib.data import synthetic_candles
@@ -119,3 +124,51 @@ def test_engine_matches_loop_on_real_data(real_candles: pl.DataFrame) -> None:
         initial_capital=10000.0,
     )
     assert_same(real_candles, random_signals(rng, real_candles.height), cfg)
+    # and stops with a funding history of irregular instants (every 4 to 8 hours) and rates of either sign
+    first = real_candles["open_time"][0]
+    steps = rng.integers(4, 9, size=real_candles.height * 3)
+    hours = np.concatenate([[0], np.cumsum(steps)])
+    funding = pl.DataFrame(
+        {
+            "funding_time": [first + timedelta(hours=int(h)) for h in hours],
+            "funding_rate": rng.normal(0.0001, 0.0003, hours.size),
+        }
+    )
+    for stop in (0.03, 0.15):
+        cfg = BacktestConfig(leverage=5.0, stop_loss=stop, fee_rate=0.0005, slippage_bps=2.0)
+        assert_same(real_candles, random_signals(rng, real_candles.height), cfg, funding)
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> BacktestConfig:
+    return BacktestConfig(
+        mode=draw(st.sampled_from(["hold", "per_bar"])),
+        fee_rate=draw(st.sampled_from([0.0, 0.0005, 0.003])),
+        slippage_bps=draw(st.sampled_from([0.0, 3.0])),
+        leverage=draw(st.sampled_from([0.5, 1.0, 4.0, 20.0, 125.0])),
+        position_fraction=draw(st.sampled_from([0.25, 1.0])),
+        maintenance_margin_rate=draw(st.sampled_from([0.0, 0.005])),
+        funding_rate_8h=draw(st.sampled_from([0.0, 0.0001, -0.0005])),
+        stop_loss=draw(st.sampled_from([None, 0.01, 0.05, 0.3])),
+        initial_capital=draw(st.sampled_from([1.0, 10000.0])),
+    )
+
+
+@st.composite
+def histories(draw: st.DrawFn, frame: pl.DataFrame) -> pl.DataFrame:
+    """Funding events at irregular instants (1 to 8 hours apart) over the frame, rates of either sign."""
+    t = frame["open_time"][0] - timedelta(hours=draw(st.integers(0, 8)))
+    end = frame["open_time"][-1] + timedelta(hours=12)
+    times, rates = [], []
+    while t <= end:
+        times.append(t)
+        rates.append(draw(st.floats(-0.003, 0.003, allow_nan=False)))
+        t += timedelta(minutes=draw(st.integers(60, 480)))
+    return pl.DataFrame({"funding_time": times, "funding_rate": rates})
+
+
+@settings(max_examples=150, deadline=None)
+@given(markets(min_size=2, max_size=25), configs(), st.data())
+def test_engine_matches_loop_on_random_markets(frame: pl.DataFrame, cfg: BacktestConfig, data) -> None:
+    funding = data.draw(histories(frame)) if data.draw(st.booleans()) else None
+    assert_same(frame.drop("direction"), frame["direction"].to_numpy(), cfg, funding)

@@ -31,6 +31,7 @@ How it maps to the rules of the reference loop (``adalib.backtest.reference``):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import numpy as np
@@ -39,27 +40,34 @@ import polars as pl
 from adalib.backtest.config import DEFAULT_CONFIG, TIME, BacktestConfig
 from adalib.backtest.funding import candle_rates, check_funding_coverage, funding_frame
 from adalib.backtest.inputs import CandleArrays, candle_arrays
-from adalib.backtest.kernels import Market, Params, simulate
+from adalib.backtest.kernels import Grid, Market, simulate
 from adalib.backtest.result import BacktestResult, build_result
 
 
-def params_of(config: BacktestConfig) -> Params:
-    """The kernels' view of a configuration (slippage as a fraction, no stop as 0)."""
-    return Params(
-        per_bar=config.mode == "per_bar",
-        fee=config.fee_rate,
-        slip=config.slippage_bps / 1e4,
-        leverage=config.leverage,
-        fraction=config.position_fraction,
-        mmr=config.maintenance_margin_rate,
-        stop=config.stop_loss or 0.0,
-        capital=config.initial_capital,
+def grid_of(configs: Sequence[BacktestConfig], history: bool) -> Grid:
+    """The kernels' view of configurations: one array per parameter (slippage as a fraction, no stop as
+    0, the funding factor: the constant 8h rate, or 1 with a ``history``)."""
+
+    def column(values: Iterable[float | bool]) -> np.ndarray:
+        return np.fromiter(values, dtype=np.float64, count=len(configs))
+
+    return Grid(
+        per_bar=np.array([c.mode == "per_bar" for c in configs]),
+        fee=column(c.fee_rate for c in configs),
+        slip=column(c.slippage_bps / 1e4 for c in configs),
+        leverage=column(c.leverage for c in configs),
+        fraction=column(c.position_fraction for c in configs),
+        mmr=column(c.maintenance_margin_rate for c in configs),
+        stop=column(c.stop_loss or 0.0 for c in configs),
+        capital=column(c.initial_capital for c in configs),
+        funding=column(1.0 if history else c.funding_rate_8h for c in configs),
     )
 
 
-def market_of(c: CandleArrays, funding_rate_8h: float, funding: pl.DataFrame | None) -> Market:
-    """The candles with their funding rates (the history's, else the constant rate on the 8h grid)."""
-    rate, at_open = candle_rates(c.open_ms, c.step_ms, funding_rate_8h, funding)
+def market_of(c: CandleArrays, funding: pl.DataFrame | None) -> Market:
+    """The candles with their funding events per candle: the history's rates, else the number of events
+    on the 8h grid (the kernels multiply it by each configuration's constant rate)."""
+    rate, at_open = candle_rates(c.open_ms, c.step_ms, 1.0, funding)
     return Market(c.open, c.high, c.low, c.close, rate, at_open)
 
 
@@ -91,7 +99,9 @@ def run_backtest(
     """
     c = candle_arrays(frame)
     history = checked_funding(c, funding)
-    out = simulate(market_of(c, config.funding_rate_8h, history), c.signals["direction"], params_of(config))
+    out = simulate(
+        market_of(c, history), c.signals["direction"][:, None], grid_of([config], history is not None)
+    )
     return result_of(c, out)
 
 
@@ -101,7 +111,7 @@ def result_of(c: CandleArrays, out: dict[str, np.ndarray]) -> BacktestResult:
     trades["entry_time"] = c.open_ms[out["entry_at"]]
     trades["exit_time"] = c.open_ms[out["exit_at"]] + c.step_ms
     buy_hold = float(c.close[-1] / c.open[1] - 1)
-    return build_result(c.open_ms, out["position"], out["equity"], trades, buy_hold)
+    return build_result(c.open_ms, out["position"][:, 0], out["equity"][:, 0], trades, buy_hold)
 
 
 def buy_and_hold(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from adalib.backtest.config import TIME, BacktestError
+from adalib.backtest.config import BacktestError
 
 PRICES = ("open", "high", "low", "close")
 FRAME_COLUMNS = ("open_time", *PRICES, "direction")
@@ -51,15 +51,13 @@ def candle_arrays(
     times = frame["open_time"]
     if not isinstance(times.dtype, pl.Datetime):
         raise BacktestError(f"frame column 'open_time': expected a Datetime, got {times.dtype}")
-    if times.dtype.time_zone is None:
-        times = times.dt.replace_time_zone("UTC")
-    open_ms = times.dt.convert_time_zone("UTC").cast(TIME).dt.epoch("ms").to_numpy()
+    open_ms = epoch_ms(times)
     prices = {}
     for name in PRICES:
         column = frame[name]
         if not column.dtype.is_numeric():
             raise BacktestError(f"frame column '{name}': expected numbers, got {column.dtype}")
-        values = column.cast(pl.Float64).to_numpy()  # nulls become NaN
+        values = (column if column.dtype == pl.Float64 else column.cast(pl.Float64)).to_numpy()  # null: NaN
         bad = ~(values > 0) | ~np.isfinite(values)
         if bad.any():
             raise BacktestError(
@@ -79,6 +77,19 @@ def candle_arrays(
     return CandleArrays(open_ms, **prices, step_ms=int(steps[0]), signals=signals)
 
 
+def epoch_ms(times: pl.Series) -> np.ndarray:
+    """Epoch milliseconds of a Datetime column (naive times are UTC; the physical value is UTC anyway).
+
+    >>> from datetime import datetime
+    >>> epoch_ms(pl.Series([datetime(1970, 1, 1, 0, 0, 1)])).tolist()
+    [1000]
+    """
+    physical = times.to_numpy()
+    if physical.dtype.kind == "M":
+        physical = physical.astype("datetime64[ms]").view(np.int64)
+    return physical
+
+
 def check_direction(frame: pl.DataFrame, name: str) -> np.ndarray:
     """The signal column ``name`` as an Int8 array, after checking it holds only -1, 0 and 1.
 
@@ -90,10 +101,10 @@ def check_direction(frame: pl.DataFrame, name: str) -> np.ndarray:
         raise BacktestError(
             f"frame column '{name}': expected an integer signal (-1, 0, 1), got {column.dtype}"
         )
-    values = column.fill_null(2).to_numpy()
+    nulls = column.null_count()
+    values = column.fill_null(2).to_numpy() if nulls else column.to_numpy()
     bad = (values < -1) | (values > 1)
     if bad.any():
-        raise BacktestError(
-            f"frame column '{name}': values must be -1, 0 or 1 (no nulls); bad row {int(bad.argmax())}"
-        )
-    return values.astype(np.int8)
+        row = int(bad.argmax())
+        raise BacktestError(f"frame column '{name}': values must be -1, 0 or 1 (no nulls); bad row {row}")
+    return values if values.dtype == np.int8 else values.astype(np.int8)

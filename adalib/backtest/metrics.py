@@ -5,8 +5,8 @@ previous equity is not positive), annualised with 730 periods a year (12h candle
 Undefined values (a Sharpe ratio without variance, a win rate without trades) are None.
 
 >>> import numpy as np
->>> equity = np.array([[100.0, 110.0, 99.0, 108.9]])
->>> m = metrics_arrays(equity, np.array([[0, 1, 1, 0.0]]), buy_hold_return=0.5, trades=no_trades(1))
+>>> equity = np.array([[100.0, 110.0, 99.0, 108.9]]).T  # candles x configurations
+>>> m = metrics_arrays(equity, np.array([[0, 1, 1, 0.0]]).T, buy_hold_return=0.5, trades=no_trades(1))
 >>> round(float(m["total_return"][0]), 4), round(float(m["max_drawdown"][0]), 4)
 (0.089, -0.1)
 """
@@ -42,10 +42,16 @@ def no_trades(configs: int = 1) -> dict[str, np.ndarray]:
 
 
 def period_returns_2d(equity: np.ndarray) -> np.ndarray:
-    """The T - 1 candle returns of each row of ``equity`` (0 where the previous equity is not positive)."""
-    prev, cur = equity[:, :-1], equity[:, 1:]
+    """The T - 1 candle returns of each column of ``equity`` (0 where the previous equity is not positive)."""
+    prev, cur = equity[:-1], equity[1:]
+    if (prev > 0).all():
+        return cur / prev - 1
     alive = prev > 0
     return np.where(alive, cur / np.where(alive, prev, 1.0) - 1, 0.0)
+
+
+def _row_dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->j", x, y)
 
 
 def metrics_arrays(
@@ -57,25 +63,28 @@ def metrics_arrays(
     moments: bool = False,
 ) -> dict[str, np.ndarray]:
     """Every backtest_metrics.json field (and, with ``moments``, ``skew``, ``kurtosis``, ``n_periods``)
-    for each row of ``equity`` and ``position`` (configurations x candles, the first column being the
-    initial capital); ``trades``: flat arrays with ``cfg`` (the row), ``pnl``, ``return``, ``fees``,
+    for each column of ``equity`` and ``position`` (candles x configurations, the first row being the
+    initial capital); ``trades``: flat arrays with ``cfg`` (the column), ``pnl``, ``return``, ``fees``,
     ``funding``, ``liquidated``, ``stopped``. Undefined values are NaN (``to_records`` makes them None).
     """
-    m, t = equity.shape
+    t, m = equity.shape
     r = period_returns_2d(equity)
     n = t - 1
-    mean = r.mean(axis=1)
-    std = r.std(axis=1, ddof=1) if n > 1 else np.full(m, np.nan)
-    downside = np.sqrt((np.minimum(r, 0.0) ** 2).mean(axis=1))
-    peak = np.maximum.accumulate(equity, axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mdd = np.where(peak > 0, equity / np.where(peak > 0, peak, 1.0) - 1, -1.0).min(axis=1)
-        initial, final = equity[:, 0], equity[:, -1]
-        growth = final / initial
+    mean = r.sum(axis=0) / n
+    dev = r - mean
+    m2 = _row_dot(dev, dev) / n  # the 1/n variance
+    std = np.sqrt(m2 * n / (n - 1)) if n > 1 else np.full(m, np.nan)
+    negative = np.minimum(r, 0.0)
+    downside = np.sqrt(_row_dot(negative, negative) / n)
+    # the running peak is at least the (positive) initial capital
+    mdd = (equity / np.maximum.accumulate(equity, axis=0)).min(axis=0) - 1
+    initial, final = equity[0], equity[-1]
+    growth = final / initial
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cagr = np.where(growth > 0, np.abs(growth) ** (PERIODS_PER_YEAR / n) - 1, -1.0)
-        sharpe = np.where(std > 0, mean / np.where(std > 0, std, 1.0) * ANNUAL, np.nan)
-        sortino = np.where(downside > 0, mean / np.where(downside > 0, downside, 1.0) * ANNUAL, np.nan)
-        calmar = np.where(mdd < 0, cagr / np.abs(np.where(mdd < 0, mdd, 1.0)), np.nan)
+        sharpe = np.where(std > 0, mean / std * ANNUAL, np.nan)
+        sortino = np.where(downside > 0, mean / downside * ANNUAL, np.nan)
+        calmar = np.where(mdd < 0, cagr / np.abs(mdd), np.nan)
     out = {
         "initial_capital": initial,
         "final_equity": final,
@@ -87,40 +96,50 @@ def metrics_arrays(
         "max_drawdown": mdd,
         "calmar": calmar,
         **_trade_metrics(trades, m),
-        "exposure": (position != 0).mean(axis=1),
+        "exposure": np.count_nonzero(position, axis=0) / t,
         "buy_hold_return": np.full(m, buy_hold_return),
         "periods_per_year": np.full(m, PERIODS_PER_YEAR),
     }
     out = {k: out[k] for k in METRICS}
     if moments:
-        centred = r - mean[:, None]
-        m2 = (centred**2).mean(axis=1)
+        squared = dev * dev
         with np.errstate(divide="ignore", invalid="ignore"):
-            out["skew"] = np.where(m2 > 0, (centred**3).mean(axis=1) / m2**1.5, np.nan)
-            out["kurtosis"] = np.where(m2 > 0, (centred**4).mean(axis=1) / m2**2, np.nan)
+            out["skew"] = np.where(m2 > 0, _row_dot(squared, dev) / n / m2**1.5, np.nan)
+            out["kurtosis"] = np.where(m2 > 0, _row_dot(squared, squared) / n / m2**2, np.nan)
         out["n_periods"] = np.full(m, n)
     return out
 
 
 def _trade_metrics(trades: dict[str, np.ndarray], m: int) -> dict[str, np.ndarray]:
     cfg, pnl = trades["cfg"], trades["pnl"]
-
-    def total(weights: np.ndarray | None = None) -> np.ndarray:
-        return np.bincount(cfg, weights=weights, minlength=m)[:m].astype(float)
-
-    count = total()
-    gains, losses = total(np.where(pnl > 0, pnl, 0.0)), -total(np.where(pnl < 0, pnl, 0.0))
+    weights = np.stack(
+        [
+            np.ones(pnl.size),
+            pnl > 0,
+            np.where(pnl > 0, pnl, 0.0),
+            np.where(pnl < 0, -pnl, 0.0),
+            trades["return"],
+            trades["fees"],
+            trades["funding"],
+            trades["liquidated"],
+            trades["stopped"],
+        ]
+    )
+    if m == 1:  # one configuration: plain sums
+        sums = weights.sum(axis=1)[:, None]
+    else:
+        sums = np.stack([np.bincount(cfg, weights=w, minlength=m)[:m] for w in weights])
+    count, wins, gains, losses, returns, fees, funding, liquidated, stopped = sums
     with np.errstate(divide="ignore", invalid="ignore"):
-        profit_factor = np.where(losses > 0, gains / losses, np.where(gains > 0, np.inf, np.nan))
         return {
             "n_trades": count,
-            "win_rate": np.where(count > 0, total((pnl > 0).astype(float)) / count, np.nan),
-            "profit_factor": profit_factor,
-            "avg_trade_return": np.where(count > 0, total(trades["return"]) / count, np.nan),
-            "fees_paid": total(trades["fees"]),
-            "funding_paid": total(trades["funding"]),
-            "liquidated": total(trades["liquidated"].astype(float)),
-            "stopped": total(trades["stopped"].astype(float)),
+            "win_rate": np.where(count > 0, wins / count, np.nan),
+            "profit_factor": np.where(losses > 0, gains / losses, np.where(gains > 0, np.inf, np.nan)),
+            "avg_trade_return": np.where(count > 0, returns / count, np.nan),
+            "fees_paid": fees,
+            "funding_paid": funding,
+            "liquidated": liquidated,
+            "stopped": stopped,
         }
 
 
@@ -160,8 +179,8 @@ def metrics_table(
     """
     keys, first = np.unique(equity[by].to_numpy(), return_index=True)
     t = equity.height // keys.size
-    e = equity["equity"].to_numpy().reshape(keys.size, t)
-    p = equity["position"].to_numpy().reshape(keys.size, t)
+    e = equity["equity"].to_numpy().reshape(keys.size, t).T
+    p = equity["position"].to_numpy().reshape(keys.size, t).T
     one = equity[int(first[0]) : int(first[0]) + t]
     arrays = {
         k: trades[k].to_numpy() if k in trades.columns else np.zeros(trades.height)

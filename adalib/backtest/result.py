@@ -10,7 +10,6 @@ are written (trades.parquet, equity.parquet, backtest_metrics.json).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +23,60 @@ from adalib.util.io import write_json, write_parquet
 TRADE_TIMES = ("entry_time", "exit_time")
 
 
-@dataclass(frozen=True)
 class BacktestResult:
     """``trades`` and ``equity`` in the layout of trades.parquet / equity.parquet (``TRADE_SCHEMA``,
     ``EQUITY_SCHEMA``), and ``metrics`` with every field of backtest_metrics.json but the baselines.
 
+    The engine works in numpy; the two tables are built from its arrays on first access (that costs
+    more than the backtest itself, and a sweep or a metrics-only caller never needs them).
+
     >>> from adalib.backtest import run_backtest
     >>> from adalib.backtest.engine import demo_frame
-    >>> run_backtest(demo_frame()).metrics["n_trades"]
-    2
+    >>> result = run_backtest(demo_frame())
+    >>> result.metrics["n_trades"], result.trades.height, result.equity.height
+    (2, 2, 6)
     """
 
-    trades: pl.DataFrame
-    equity: pl.DataFrame
-    metrics: dict[str, Any]
+    __slots__ = ("_arrays", "_equity", "_trades", "metrics")
+
+    def __init__(self, arrays: dict[str, np.ndarray], metrics: dict[str, Any]) -> None:
+        self._arrays = arrays
+        self._trades: pl.DataFrame | None = None
+        self._equity: pl.DataFrame | None = None
+        self.metrics = metrics
+
+    @property
+    def trades(self) -> pl.DataFrame:
+        """One row per trade, ``TRADE_SCHEMA``."""
+        if self._trades is None:
+            self._trades = pl.DataFrame(
+                [
+                    pl.Series(name, self._arrays[name], dtype=pl.Int64).cast(dtype)
+                    if name in TRADE_TIMES
+                    else pl.Series(name, self._arrays[name]).cast(dtype)
+                    for name, dtype in TRADE_SCHEMA.items()
+                ]
+            )
+        return self._trades
+
+    @property
+    def equity(self) -> pl.DataFrame:
+        """One row per candle, ``EQUITY_SCHEMA``."""
+        if self._equity is None:
+            self._equity = pl.DataFrame(
+                [
+                    pl.Series("open_time", self._arrays["open_ms"], dtype=pl.Int64).cast(
+                        EQUITY_SCHEMA["open_time"]
+                    ),
+                    pl.Series("position", self._arrays["position"], dtype=pl.Float64),
+                    pl.Series("equity", self._arrays["equity"], dtype=pl.Float64),
+                ]
+            )
+        return self._equity
+
+    def __repr__(self) -> str:
+        m = self.metrics
+        return f"BacktestResult(n_trades={m['n_trades']}, final_equity={m['final_equity']})"
 
 
 def build_result(
@@ -49,24 +88,12 @@ def build_result(
 ) -> BacktestResult:
     """Assemble a ``BacktestResult`` from one configuration's arrays: per candle ``position`` and
     ``equity``; ``trades`` by ``TRADE_SCHEMA`` column (times as epoch ms)."""
-    columns = [
-        pl.Series(name, trades[name], dtype=pl.Int64).cast(dtype)
-        if name in TRADE_TIMES
-        else pl.Series(name, trades[name]).cast(dtype)
-        for name, dtype in TRADE_SCHEMA.items()
-    ]
-    table = pl.DataFrame(columns)
-    curve = pl.DataFrame(
-        [
-            pl.Series("open_time", open_ms, dtype=pl.Int64).cast(EQUITY_SCHEMA["open_time"]),
-            pl.Series("position", position, dtype=pl.Float64),
-            pl.Series("equity", equity, dtype=pl.Float64),
-        ]
-    )
     flat = {k: trades[k] for k in ("pnl", "return", "fees", "funding", "liquidated", "stopped")}
     flat["cfg"] = np.zeros(len(trades["pnl"]), dtype=np.int64)
-    metrics = metrics_arrays(equity[None, :], position[None, :], buy_hold_return=buy_hold_return, trades=flat)
-    return BacktestResult(table, curve, to_records(metrics))
+    metrics = metrics_arrays(equity[:, None], position[:, None], buy_hold_return=buy_hold_return, trades=flat)
+    arrays = {name: trades[name] for name in TRADE_SCHEMA}
+    arrays.update(open_ms=open_ms, position=position, equity=equity)
+    return BacktestResult(arrays, to_records(metrics))
 
 
 def save_backtest(result: BacktestResult, output_dir: str | Path, extra: dict[str, Any]) -> list[Path]:

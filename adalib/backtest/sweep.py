@@ -25,12 +25,12 @@ import numpy as np
 import polars as pl
 
 from adalib.backtest.config import CONFIG_FIELDS, DEFAULT_CONFIG, BacktestConfig, BacktestError
-from adalib.backtest.engine import checked_funding, market_of, params_of
+from adalib.backtest.engine import checked_funding, grid_of, market_of
 from adalib.backtest.inputs import candle_arrays
 from adalib.backtest.kernels import simulate
 from adalib.backtest.metrics import TRADE_FIELDS, metrics_arrays, to_table
 
-CHUNK_CELLS = 2_000_000  # (configuration, candle) cells held at once
+BLOCK_CELLS = 131_072  # (configuration, candle) cells simulated at once: the arrays stay in the caches
 
 
 def _axis(value: Any) -> list[Any]:
@@ -104,22 +104,18 @@ def sweep(
             },
         }
     )
-    markets = {rate: market_of(c, rate, history) for rate in {cfg.funding_rate_8h for _, cfg in configs}}
-    per_chunk = max(1, CHUNK_CELLS // c.n)
+    market, chunks = market_of(c, history), []
+    per_block = max(1, BLOCK_CELLS // c.n)
     buy_hold = float(c.close[-1] / c.open[1] - 1)
-    chunks = []
-    for k in range(0, len(configs), per_chunk):
-        part = configs[k : k + per_chunk]
-        equity, position = np.empty((len(part), c.n)), np.empty((len(part), c.n))
-        trades: dict[str, list[np.ndarray]] = {f: [] for f in TRADE_FIELDS}
-        for row, (v, cfg) in enumerate(part):
-            out = simulate(markets[cfg.funding_rate_8h], variants[v][2], params_of(cfg))
-            equity[row], position[row] = out["equity"], out["position"]
-            trades["cfg"].append(np.full(out["pnl"].size, row, dtype=np.int64))
-            for f in TRADE_FIELDS[1:]:
-                trades[f].append(out[f])
-        flat = {f: np.concatenate(v) for f, v in trades.items()}
-        chunks.append(
-            to_table(metrics_arrays(equity, position, buy_hold_return=buy_hold, trades=flat, moments=True))
+    directions = np.stack([v[2] for v in variants], axis=1)  # candles x variants
+    which = np.array([v for v, _ in configs])
+    for k in range(0, len(configs), per_block):
+        part = slice(k, k + per_block)
+        block = grid_of([cfg for _, cfg in configs[part]], history is not None)
+        out = simulate(market, directions[:, which[part]], block)
+        trades = {f: out[f] for f in TRADE_FIELDS}
+        metrics = metrics_arrays(
+            out["equity"], out["position"], buy_hold_return=buy_hold, trades=trades, moments=True
         )
+        chunks.append(to_table(metrics))
     return pl.concat([table, pl.concat(chunks).drop("initial_capital")], how="horizontal")
