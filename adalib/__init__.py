@@ -21,6 +21,26 @@ __version__ = "0.2.0"
 
 # public name -> the module that defines it (one section per layer)
 _EXPORTS: dict[str, str] = {
+    # util: parameter checks (before any work) and artifact sets (outputs written together)
+    "ParameterError": "adalib.util.validate",
+    "check_bool": "adalib.util.validate",
+    "check_choice": "adalib.util.validate",
+    "check_input_file": "adalib.util.validate",
+    "check_instant": "adalib.util.validate",
+    "check_int": "adalib.util.validate",
+    "check_number": "adalib.util.validate",
+    "check_optional_number": "adalib.util.validate",
+    "check_output_dir": "adalib.util.validate",
+    "check_output_file": "adalib.util.validate",
+    "check_symbol": "adalib.util.validate",
+    "check_window": "adalib.util.validate",
+    "ArtifactMismatchError": "adalib.util.artifacts",
+    "ArtifactWriteError": "adalib.util.artifacts",
+    "check_agree": "adalib.util.artifacts",
+    "file_tags": "adalib.util.artifacts",
+    "read_manifest": "adalib.util.artifacts",
+    "recover_artifact_set": "adalib.util.artifacts",
+    "write_artifact_set": "adalib.util.artifacts",
     # data
     "Candles": "adalib.data",
     "CandleDataError": "adalib.data",
@@ -137,6 +157,29 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         walk_forward_frame,
     )
     from adalib.report import Table, data_banner, format_value, setup_charts, show_data_banner, table, time_x
+    from adalib.util.artifacts import (
+        ArtifactMismatchError,
+        ArtifactWriteError,
+        check_agree,
+        file_tags,
+        read_manifest,
+        recover_artifact_set,
+        write_artifact_set,
+    )
+    from adalib.util.validate import (
+        ParameterError,
+        check_bool,
+        check_choice,
+        check_input_file,
+        check_instant,
+        check_int,
+        check_number,
+        check_optional_number,
+        check_output_dir,
+        check_output_file,
+        check_symbol,
+        check_window,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -11,6 +11,7 @@ import pytest
 
 from adalib.data import CandleDataError, import_file, read_candle_file, synthetic_candles, to_12h
 from adalib.data.files import KLINE_COLUMNS
+from tests.bad_input_support import snapshot
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -181,8 +182,8 @@ def test_bad_import_writes_nothing_and_keeps_the_old_cache(tmp_path: Path) -> No
     assert not data_dir.exists() or not any(data_dir.iterdir())
     good = bad_file(tmp_path, hourly(48), "good.parquet")
     cached = import_file(good, data_dir=data_dir)
-    before = cached.read_bytes()
+    before = snapshot(data_dir)
     with pytest.raises(CandleDataError):
         import_file(bad, data_dir=data_dir)
-    assert cached.read_bytes() == before
-    assert sorted(p.name for p in data_dir.iterdir()) == ["ADAUSDT-12h.parquet"]
+    assert snapshot(data_dir) == before
+    assert sorted(p.name for p in data_dir.iterdir() if not p.name.startswith(".")) == [cached.name]

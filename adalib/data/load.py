@@ -14,7 +14,8 @@ from adalib.data.files import read_candle_file
 from adalib.data.schema import CandleDataError, Candles
 from adalib.data.synthetic import synthetic_candles
 from adalib.util.paths import DATA_DIR, resolve
-from adalib.util.timefmt import iso_z, parse_utc, utc_literal
+from adalib.util.timefmt import iso_z, utc_literal
+from adalib.util.validate import ParameterError, check_symbol, check_window
 
 SYNTHETIC_WARNING = (
     "SYNTHETIC DATA: no cached candles and Binance could not be reached, so this run uses "
@@ -45,13 +46,21 @@ def load_candles(
     ``data_path``: ``"auto"`` (the cache; fetch it if missing; synthetic with a
     warning if Binance is unreachable), ``"binance"`` (fetch, then the cache),
     ``"synthetic"``, or a parquet/CSV path (relative paths resolve against the
-    repository root).
+    repository root). ``symbol``, ``start`` and ``end`` are checked first
+    (``ParameterError``); bad candles raise ``CandleDataError`` naming the file.
 
     >>> data = load_candles("synthetic", start="2021-01-01", end="2021-01-03")
     >>> data.source, data.frame.height
     ('synthetic', 4)
+    >>> load_candles("synthetic", start="yesterday")
+    Traceback (most recent call last):
+    ...
+    adalib.util.validate.ParameterError: parameter start: 'yesterday' is not an ISO 8601 date or datetime ...
     """
-    start_at, end_at = parse_utc(start), parse_utc(end)
+    symbol = check_symbol(symbol)
+    start_at, end_at = check_window(start, end)
+    if data_path is not None and not isinstance(data_path, str | Path):
+        raise ParameterError("data_path", data_path, "must be 'auto', 'binance', 'synthetic' or a file path")
     warning = None
     key = str(data_path) if data_path is not None else "auto"
     if key == "synthetic":

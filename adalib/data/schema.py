@@ -40,19 +40,48 @@ def _first_row(df: pl.DataFrame, mask: pl.Expr) -> str:
     return f"{index.height} row(s), first row {row['_row']}{at}"
 
 
+# Sanity bounds: far above any listed USDT-M contract (the largest price is about 1e5 USDT, the largest
+# 12h base volume about 1e13 units), far below float overflow, so sums and products stay finite.
+MAX_PRICE = 1e9
+MAX_VOLUME = 1e18
+
+
 def validate_values(df: pl.DataFrame, source: str) -> None:
-    """Check prices and volume: no nulls or NaN, prices > 0, OHLC consistent, volume >= 0."""
+    """Check prices and volume: finite, prices in (0, 1e9], volume in [0, 1e18], OHLC consistent.
+
+    >>> import polars as pl
+    >>> f = pl.DataFrame({"open": [1.0], "high": [float("inf")], "low": [1.0], "close": [1.0],
+    ...                   "volume": [1.0]})
+    >>> validate_values(f, "x.csv")
+    Traceback (most recent call last):
+    ...
+    adalib.data.schema.CandleDataError: x.csv: column 'high': infinite value in 1 row(s), first row 0
+    """
     for name in (*PRICE_COLUMNS, "volume"):
         bad = pl.col(name).is_null() | pl.col(name).is_nan()
         if df.select(bad.any()).item():
             raise CandleDataError(source, f"column '{name}': null or NaN in {_first_row(df, bad)}")
+        bad = pl.col(name).is_infinite()
+        if df.select(bad.any()).item():
+            raise CandleDataError(source, f"column '{name}': infinite value in {_first_row(df, bad)}")
     for name in PRICE_COLUMNS:
         bad = pl.col(name) <= 0
         if df.select(bad.any()).item():
             raise CandleDataError(source, f"column '{name}': non-positive price in {_first_row(df, bad)}")
+        bad = pl.col(name) > MAX_PRICE
+        if df.select(bad.any()).item():
+            raise CandleDataError(
+                source,
+                f"column '{name}': price above the sanity bound {MAX_PRICE:g} in {_first_row(df, bad)}",
+            )
     bad = pl.col("volume") < 0
     if df.select(bad.any()).item():
         raise CandleDataError(source, f"column 'volume': negative volume in {_first_row(df, bad)}")
+    bad = pl.col("volume") > MAX_VOLUME
+    if df.select(bad.any()).item():
+        raise CandleDataError(
+            source, f"column 'volume': volume above the sanity bound {MAX_VOLUME:g} in {_first_row(df, bad)}"
+        )
     bad = pl.col("high") < pl.max_horizontal("open", "close")
     if df.select(bad.any()).item():
         raise CandleDataError(source, f"column 'high': high < max(open, close) in {_first_row(df, bad)}")
@@ -61,15 +90,31 @@ def validate_values(df: pl.DataFrame, source: str) -> None:
         raise CandleDataError(source, f"column 'low': low > min(open, close) in {_first_row(df, bad)}")
 
 
+def _interval_change(steps: pl.Series, base_ms: int) -> tuple[int, int, int] | None:
+    """The first change of spacing, ``(row, before_ms, after_ms)``, in a file that holds two intervals.
+
+    A gap is a single longer step; a change of interval is a run of at least two equal steps other
+    than the smallest one (e.g. 4h candles, then 1h candles).
+    """
+    runs = pl.DataFrame({"step": steps}).with_row_index("row").with_columns(run=pl.col("step").rle_id())
+    lengths = runs.group_by("run", maintain_order=True).agg(
+        pl.col("row").first(), pl.col("step").first(), pl.len().alias("n")
+    )
+    if not lengths.filter((pl.col("step") != base_ms) & (pl.col("n") >= 2)).height or lengths.height < 2:
+        return None
+    second = lengths.row(1, named=True)
+    return int(second["row"]), int(lengths["step"][0]), int(second["step"])
+
+
 def infer_interval(df: pl.DataFrame, source: str) -> timedelta:
     """Check times are unique, ascending, evenly spaced and return the spacing.
 
-    The spacing is the smallest step; any larger step is a gap, reported with the
-    first missing candle. The spacing must divide 12h and candles must be aligned to it.
+    The spacing is the smallest step; any larger step is a gap, reported with the first missing
+    candle, unless the file changes interval (a run of other steps), which is reported as such.
+    The spacing must divide 12h and candles must be aligned to it.
     """
     if df.height < 2:
         raise CandleDataError(source, f"column 'open_time': need at least 2 candles, got {df.height}")
-    steps = df.select(step=pl.col("open_time").diff().dt.total_milliseconds()).to_series()
     dup = pl.col("open_time").diff() == pl.duration(milliseconds=0)
     if df.select(dup.any()).item():
         raise CandleDataError(source, f"column 'open_time': duplicate times in {_first_row(df, dup)}")
@@ -78,7 +123,17 @@ def infer_interval(df: pl.DataFrame, source: str) -> timedelta:
         raise CandleDataError(
             source, f"column 'open_time': times not sorted ascending in {_first_row(df, back)}"
         )
-    step_ms = int(steps.min())
+    steps = df.select(step=pl.col("open_time").diff().dt.total_milliseconds()).to_series().slice(1)
+    step_ms = int(steps.min())  # type: ignore[arg-type]
+    change = _interval_change(steps, step_ms)
+    if change is not None:
+        row, before, after = change
+        raise CandleDataError(
+            source,
+            f"column 'open_time': the interval changes from {timedelta(milliseconds=before)} to "
+            f"{timedelta(milliseconds=after)} at row {row + 1} ({iso_z(df['open_time'][row + 1])}); "
+            "a candle file holds one interval",
+        )
     interval = timedelta(milliseconds=step_ms)
     twelve_ms = int(TWELVE_HOURS.total_seconds() * 1000)
     if twelve_ms % step_ms:

@@ -38,9 +38,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def json_text(obj: dict[str, Any]) -> str:
+    """``obj`` as sorted, indented JSON text with a final newline; NaN and inf become null.
+
+    >>> json_text({"b": float("inf"), "a": [1.5]})
+    '{\\n  "a": [\\n    1.5\\n  ],\\n  "b": null\\n}\\n'
+    """
+    return json.dumps(_clean(obj), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
 def write_json(path: str | Path, obj: dict[str, Any]) -> None:
     """Write ``obj`` as sorted, indented JSON, atomically; NaN and inf become null."""
-    text = json.dumps(_clean(obj), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    text = json_text(obj)
     write_atomic(path, lambda tmp: Path(tmp).write_text(text))
 
 
