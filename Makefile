@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 BENCH_VENV := benchmarks/.venv
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-.PHONY: install run test data lint bench
+.PHONY: install run refresh test data lint typecheck bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,10 +16,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Reports into reports/ (gitignored), artifacts and weights into artifacts/: the tree stays clean.
 run: install
 	$(PY) -m adalib.pipeline
 
-test: install
+# On purpose: re-execute the committed notebooks and model_weights.pth in place.
+refresh: install
+	$(PY) -m adalib.pipeline --in-place
+
+# Lint and type check first, so CI runs them with the tests.
+test: lint typecheck
 	$(PY) -m pytest
 
 data: install
@@ -39,5 +45,12 @@ bench: install $(BENCH_STAMP)
 	$(PY) benchmarks/bench_backtest.py
 	$(BENCH_VENV)/bin/python benchmarks/bench_vs_vectorbt.py
 
+LINT_PATHS := adalib tests benchmarks notebooks
+
 lint: install
-	$(VENV)/bin/ruff check adalib tests benchmarks notebooks
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+
+# mypy's targets and options are in pyproject.toml ([tool.mypy] packages = ["adalib"])
+typecheck: install
+	$(VENV)/bin/mypy

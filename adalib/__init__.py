@@ -102,6 +102,7 @@ _EXPORTS: dict[str, str] = {
     "data_banner": "adalib.report",
     "format_value": "adalib.report",
     "setup_charts": "adalib.report",
+    "setup_reports": "adalib.report",
     "show_data_banner": "adalib.report",
     "table": "adalib.report",
     "time_x": "adalib.report",
@@ -156,7 +157,16 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         train_forecaster,
         walk_forward_frame,
     )
-    from adalib.report import Table, data_banner, format_value, setup_charts, show_data_banner, table, time_x
+    from adalib.report import (
+        Table,
+        data_banner,
+        format_value,
+        setup_charts,
+        setup_reports,
+        show_data_banner,
+        table,
+        time_x,
+    )
     from adalib.util.artifacts import (
         ArtifactMismatchError,
         ArtifactWriteError,

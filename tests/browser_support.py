@@ -212,7 +212,9 @@ def _inspect(
     )
     report = PageReport(**state, mathjax=str(done["result"].get("value")))
     if screenshot is not None:
-        shot = tools.call("Page.captureScreenshot", format="png")
+        # the whole page, beyond the window's height
+        clip = {"x": 0, "y": 0, "width": width, "height": max(height, report.height), "scale": 1}
+        shot = tools.call("Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True)
         screenshot.write_bytes(base64.b64decode(shot["data"]))
     urls: dict[str, str] = {}
     for event in tools.events:

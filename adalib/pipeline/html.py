@@ -97,9 +97,26 @@ def exporter() -> HTMLExporter:
     )
 
 
-def render_html(notebook: Path, html: Path, title: str | None = None) -> Path:
+def report_title(nb: nbformat.NotebookNode) -> str | None:
+    """The report's title: the first ``# heading`` of its first markdown cell.
+
+    >>> first = nbformat.v4.new_markdown_cell("# Is there edge?")
+    >>> report_title(nbformat.v4.new_notebook(cells=[first]))
+    'Is there edge?'
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+            return None
+    return None
+
+
+def render_html(notebook: Path, html: Path) -> Path:
     """Render an executed notebook to an offline HTML report at ``html`` (MathJax beside it)."""
     nb = nbformat.read(notebook, as_version=4)
+    title = report_title(nb)
     if title:
         nb.metadata["title"] = title
     body, _ = exporter().from_notebook_node(nb)

@@ -23,7 +23,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import nbformat
 import papermill
@@ -88,12 +88,13 @@ class IPCKernelManager(AsyncKernelManager):
 
 
 def run_notebook(
-    name: str, output: Path, parameters: dict[str, Any] | None = None, notebook_dir: Path = NOTEBOOK_DIR
+    name: str, output: Path, parameters: dict[str, Any] | None = None, notebook_dir: Path | None = None
 ) -> Path:
-    """Execute ``{notebook_dir}/{name}.ipynb`` into ``output`` with papermill, cleaned; returns ``output``.
+    """Execute ``{notebook_dir}/{name}.ipynb`` (default ``notebooks/``) into ``output``, cleaned.
 
     A failing cell is one ``RuntimeError`` naming the notebook, the cell and the error.
     """
+    notebook_dir = NOTEBOOK_DIR if notebook_dir is None else notebook_dir
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         papermill.execute_notebook(
@@ -145,9 +146,16 @@ def check_writable(folder: Path) -> None:
         raise PermissionError(f"output folder {folder}: {probe} is not writable")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Bad options are a ``ValueError``, so ``run_command`` prints them as one ``error: ...`` line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(f"{self.prog}: {message}")
+
+
 def main(argv: list[str]) -> int:
     """The command line (run through ``adalib.util.cli.run_command``)."""
-    parser = argparse.ArgumentParser(prog="python -m adalib.pipeline", description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(prog="python -m adalib.pipeline", description=__doc__.split("\n\n")[0])
     parser.add_argument("--in-place", action="store_true", help="refresh the committed notebooks and weights")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     args = parser.parse_args(argv)

@@ -3,14 +3,14 @@
 ``setup_charts()`` makes altair render static PNGs (through vegafusion and vl-convert,
 offline) with the adalib theme (a chart width that fits the report, readable titles, no
 chart border), and sets matplotlib's PNG size, resolution and grid. ``time_x`` gives a
-time encoding whose labels carry the month and year (``Mar 2025``) or the day and month.
+UTC time encoding whose labels name the month (``Mar 2025``, ``03 Mar``, ``03 Mar 12:00``).
 
 >>> setup_charts()
 >>> import altair as alt
 >>> alt.theme.active
 'adalib'
->>> time_x(detail="day").to_dict()["axis"]["format"]
-'%d %b %Y'
+>>> time_x().to_dict()["axis"]["format"]["date"]
+'%d %b'
 """
 
 from __future__ import annotations
@@ -20,8 +20,19 @@ from typing import Any
 THEME = "adalib"
 CHART_WIDTH = 720
 CHART_HEIGHT = 280
-# label formats by the finest unit a chart needs: each keeps the month (the issue's "Sat 31")
-TIME_FORMATS = {"year": "%Y", "month": "%b %Y", "day": "%d %b %Y", "hour": "%d %b %H:%M"}
+# a tick's label by the finest unit it falls on (Vega's multi-format): every label below a year
+# names its month, and a tick at 12:00 shows its hour instead of repeating its day
+TIME_FORMAT = {
+    "year": "%Y",
+    "quarter": "%b %Y",
+    "month": "%b %Y",
+    "week": "%d %b",
+    "date": "%d %b",
+    "hours": "%d %b %H:%M",
+    "minutes": "%H:%M",
+    "seconds": "%H:%M:%S",
+    "milliseconds": "%H:%M:%S.%L",
+}
 
 
 def theme_config() -> dict[str, Any]:
@@ -71,18 +82,35 @@ def setup_charts() -> None:
     )
 
 
-def time_x(field: str = "open_time", title: str = "Candle open (UTC)", detail: str = "month") -> Any:
-    """An altair x encoding for a UTC time column, labelled down to ``detail`` (year..hour).
+def setup_reports() -> None:
+    """Everything a report notebook sets up once, at its top: ``setup_charts()``, and polars
+    frames that still get displayed as they are show no dtype row and no shape line.
+
+    Prefer ``adalib.table`` for every table a reader sees: polars' own HTML quotes strings.
+
+    >>> import polars as pl
+    >>> with pl.Config():  # polars' settings are put back on leaving the block
+    ...     setup_reports()
+    ...     "str" in pl.DataFrame({"a": ["x"]})._repr_html_()
+    False
+    """
+    import polars as pl
+
+    setup_charts()
+    pl.Config.set_tbl_hide_column_data_types(True)
+    pl.Config.set_tbl_hide_dataframe_shape(True)
+
+
+def time_x(field: str = "open_time", title: str = "Candle open (UTC)") -> Any:
+    """An altair x encoding for a UTC time column whose labels always name the month.
 
     Times are shown in UTC (the candles' clock), not the reader's time zone.
     """
     import altair as alt
 
-    if detail not in TIME_FORMATS:
-        raise ValueError(f"time_x detail {detail!r}: one of {', '.join(TIME_FORMATS)}")
     return alt.X(
         f"{field}:T",
         title=title,
         scale=alt.Scale(type="utc"),
-        axis=alt.Axis(format=TIME_FORMATS[detail], labelAngle=0, labelOverlap=True),
+        axis=alt.Axis(format=TIME_FORMAT, labelAngle=0, labelOverlap=True),
     )

@@ -28,6 +28,9 @@ import polars as pl
 
 from adalib.report.format import format_value, parse_format
 
+# system fonts only: great_tables can import web fonts, which an offline report cannot load
+SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Helvetica", "Arial", "sans-serif"]
+
 
 def default_format(dtype: pl.DataType) -> str:
     """The format of a column without one given: integers, 4 decimals, UTC minutes, or text.
@@ -65,7 +68,7 @@ class Table:
 
     def gt(self) -> Any:
         """The great_tables ``GT`` object, for further styling."""
-        from great_tables import GT, style
+        from great_tables import GT
 
         frame = pl.DataFrame(
             {f"c{i}": [row[i] for row in self.rows] for i in range(len(self.columns))},
@@ -75,16 +78,17 @@ class Table:
         table = GT(frame, id=self.html_id()).cols_label(**labels)
         numeric = [f"c{i}" for i, flag in enumerate(self.numeric) if flag]
         if numeric:
-            table = table.cols_align("right", columns=numeric).tab_style(
-                style.text(font="ui-monospace, 'DejaVu Sans Mono', monospace", size="13px"),
-                locations=_body_cells(numeric),
-            )
+            table = table.cols_align("right", columns=numeric)
         if self.title:
             table = table.tab_header(title=self.title, subtitle=self.subtitle)
         if self.source_note:
             table = table.tab_source_note(self.source_note)
-        return table.opt_row_striping().opt_table_font(
-            font=["system-ui", "-apple-system", "Segoe UI", "Helvetica", "Arial", "sans-serif"]
+        return (
+            table.opt_row_striping()
+            .opt_table_font(font=SYSTEM_FONTS)
+            .tab_options(table_margin_left="0px", table_font_size="14px", heading_align="left")
+            # digits of equal width, so numbers line up in their column
+            .opt_css(f"#{self.html_id()} .gt_table {{ font-variant-numeric: tabular-nums; }}")
         )
 
     def _repr_html_(self) -> str:
@@ -105,12 +109,6 @@ class Table:
         return "\n".join(lines)
 
     __repr__ = __str__
-
-
-def _body_cells(columns: list[str]) -> Any:
-    from great_tables import loc
-
-    return loc.body(columns=columns)
 
 
 def table(
