@@ -203,3 +203,19 @@ def test_the_metrics_file_holds_the_study(candles: Candles, tmp_path: Path) -> N
         alone = run_backtest(study.frame.with_columns(direction=signal.cast(pl.Int8)), study.config).metrics
         assert metrics["baselines"][name]["final_equity"] == pytest.approx(alone["final_equity"], rel=1e-9)
         assert metrics["baselines"][name]["n_trades"] == alone["n_trades"]
+
+
+def test_an_output_dir_that_is_a_file_fails_before_any_work(candles: Candles, tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_text("x")
+    with pytest.raises(ValueError, match=r"parameter output_dir: .* is a file, not a folder"):
+        strategy_study(candles, output_dir=target, **FAST)
+    assert target.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_the_artifacts_are_written_as_one_set(candles: Candles, tmp_path: Path) -> None:
+    study = strategy_study(candles, segment="all", **FAST)
+    paths = save_strategy_study(study, tmp_path / "out")
+    assert [p.name for p in paths] == ["trades.parquet", "equity.parquet", "backtest_metrics.json"]
+    manifest = json.loads((tmp_path / "out" / ".adalib-sets" / "backtest.manifest.json").read_text())
+    assert manifest["tags"] == {"lags": study.lags, "symbol": "ADAUSDT"}

@@ -6,7 +6,7 @@ the funding file and its coverage); nothing is written by ``strategy_study``.
 
 >>> from adalib.data import load_candles
 >>> candles = load_candles("synthetic", end="2021-06-01")
->>> study = strategy_study(candles, segment="all", output_dir="/nonexistent", n_random=20, n_boot=50)
+>>> study = strategy_study(candles, segment="all", n_random=20, n_boot=50)
 >>> sorted(study.metrics()["baselines"])
 ['always_long', 'momentum', 'reversal']
 >>> study.metrics()["funding_path"] is None, study.funding_used.startswith("constant")
@@ -34,7 +34,6 @@ from adalib.backtest import (
     read_funding,
     return_significance,
     run_backtest,
-    save_backtest,
 )
 from adalib.backtest.baselines import (
     BASELINES,
@@ -58,9 +57,12 @@ from adalib.backtest.selection import Selection, preregistered_selection, walk_f
 from adalib.backtest.uncertainty import bootstrap_intervals
 from adalib.data import Candles
 from adalib.forecast import load_weights
-from adalib.util.io import output_dir as make_output_dir
+from adalib.util.artifacts import write_artifact_set
 from adalib.util.paths import resolve_existing
 from adalib.util.timefmt import iso_z
+from adalib.util.validate import check_choice, check_int, check_output_dir, check_symbol
+
+SEGMENTS = ("test", "all")
 
 TOP = 5  # trades and candles named in the events section
 
@@ -255,6 +257,10 @@ def strategy_study(
     not cover the segment) and ``ForecastsError`` for unusable forecasts.
     """
     config = BacktestConfig(**parameters)
+    symbol = check_symbol(symbol)
+    check_choice("segment", segment, SEGMENTS)
+    check_output_dir("output_dir", output_dir)  # writable (probed, nothing created): fail now, not at the end
+    n_random, n_boot = check_int("n_random", n_random, low=1), check_int("n_boot", n_boot, low=10)
     funding, funding_used = _funding(funding_path, config)
     seg_args = dict(
         forecasts_path=forecasts_path, weights_path=weights_path, output_dir=output_dir, symbol=symbol
@@ -319,8 +325,15 @@ def strategy_study(
 
 
 def save_strategy_study(study: StrategyStudy, output_dir: str | Path) -> list[Path]:
-    """Write trades.parquet, equity.parquet and backtest_metrics.json into ``output_dir``; returns the
-    paths."""
-    metrics = study.metrics()
-    extra = {k: v for k, v in metrics.items() if k not in study.result.metrics}
-    return save_backtest(study.result, make_output_dir(output_dir), extra)
+    """Write trades.parquet, equity.parquet and backtest_metrics.json into ``output_dir`` as one artifact
+    set (all three or none; tagged with the symbol and the AR order); returns the paths."""
+    files: dict[str | Path, pl.DataFrame | dict[str, Any]] = {
+        "trades.parquet": study.result.trades,
+        "equity.parquet": study.result.equity,
+        "backtest_metrics.json": study.metrics(),
+    }
+    tags = {"symbol": study.symbol, "lags": study.lags}
+    written = write_artifact_set(
+        "backtest", files, folder=check_output_dir("output_dir", output_dir), tags=tags
+    )
+    return list(written.values())
