@@ -59,6 +59,12 @@ def baseline_metrics(
     ``BASELINE_FIELDS`` of the same backtest as the strategy (``config``, ``funding``) on its signal.
 
     ``frame``: the segment frame with ``ret`` (see ``baseline_signals``).
+
+    >>> from adalib.backtest.engine import demo_frame
+    >>> frame = demo_frame().with_columns(ret=pl.col("close").log().diff().fill_null(0.0))
+    >>> got = baseline_metrics(frame, BacktestConfig(fee_rate=0.0))
+    >>> got["always_long"]["n_trades"], sorted(got["momentum"])
+    (1, ['final_equity', 'max_drawdown', 'n_trades', 'sharpe', 'total_return'])
     """
     table = sweep(baseline_signals(frame), base=config, signal=list(BASELINES), funding=funding)
     return {
@@ -86,6 +92,9 @@ def random_signals(direction: np.ndarray, n: int, *, seed: int) -> np.ndarray:
     The flip rate is capped at the largest a chain with these shares can have (a signal that is long
     95% of the time cannot flip at every candle). A constant signal gives ``n`` copies of it.
     The loop runs over candles, each step drawing all ``n`` signals at once.
+
+    >>> random_signals(np.array([1, -1, 1, -1, 1], dtype=np.int8), 3, seed=0).shape
+    (3, 5)
     """
     shape = signal_shape(direction)
     pi = np.array([shape["short_share"], shape["flat_share"], shape["long_share"]])

@@ -124,6 +124,13 @@ def regime_table(
     ``regime_labels`` of a history that covers them. Terciles and halves are those of the segment's
     candles, by rank. Per regime: ``n_candles``, and per series the compounded ``{name}_return`` and the
     annualised ``{name}_sharpe`` over those candles only. Candles without a label are left out.
+
+    >>> from adalib.data import synthetic_candles
+    >>> candles = synthetic_candles(200)
+    >>> r = candles.select("open_time", strategy=pl.col("close").pct_change().fill_null(0.0),
+    ...                    buy_hold=pl.col("close").pct_change().fill_null(0.0))
+    >>> regime_table(r, regime_labels(candles))["group"].to_list()
+    ['low', 'mid', 'high', 'bull', 'bear']
     """
     rows = returns.join(labels, on="open_time", how="left").drop_nulls(["trailing_vol", "trailing_return"])
     if rows.height == 0:

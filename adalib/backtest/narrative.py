@@ -57,7 +57,15 @@ def _pct(x: float | None, spec: str = "+.1%") -> str:
 
 @dataclass(frozen=True)
 class StrategyReport:
-    """The strategy report's view of ``study``."""
+    """The strategy report's view of ``study`` (the notebook shows its tables, chart frames and text).
+
+    >>> from adalib.data import load_candles
+    >>> from adalib.backtest.study import strategy_study
+    >>> view = StrategyReport(strategy_study(load_candles("synthetic", end="2021-06-01"), segment="all",
+    ...                                      n_random=10, n_boot=20))
+    >>> view.formats(view.costs_table())["total_return"]
+    'signed_percent:1'
+    """
 
     study: StrategyStudy
 

@@ -39,7 +39,12 @@ MIN_ROWS = 2  # candles a part needs for a backtest with one return
 
 @dataclass(frozen=True)
 class SelectionRule:
-    """The candidates and the eligibility of the pre-registered selection (see the module docstring)."""
+    """The candidates and the eligibility of the pre-registered selection (see the module docstring).
+
+    >>> rule = SelectionRule(lags=(1, 2), thresholds=(0.0, 0.002))
+    >>> len(rule.lags) * len(rule.thresholds) * len(rule.modes), rule.min_trades
+    (8, 30)
+    """
 
     lags: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
     thresholds: tuple[float, ...] = (0.0, 0.001, 0.002, 0.003, 0.005)
@@ -142,6 +147,14 @@ def preregistered_selection(
     frame (``open_time``, OHLC, ``split``). ``config`` gives the costs, leverage and stop (its mode
     is replaced by each candidate's); ``funding_train`` / ``funding_test``: funding histories
     covering each part, or None for ``config.funding_rate_8h``.
+
+    >>> from adalib.data import synthetic_candles
+    >>> candles = synthetic_candles(600, seed=1)
+    >>> history = candles.with_columns(split=pl.when(pl.int_range(pl.len()) < 450).then(pl.lit("train"))
+    ...                                .otherwise(pl.lit("test")))
+    >>> sel = preregistered_selection(candles, history, BacktestConfig(), rule=SelectionRule(lags=(1, 2)))
+    >>> sel.train.height, sel.chosen is None or sel.chosen["lags"] in (1, 2)
+    (20, True)
     """
     rule = rule or SelectionRule()
     signals = [f"wf_{p}" for p in rule.lags]

@@ -70,7 +70,14 @@ TOP = 5  # trades and candles named in the events section
 @dataclass(frozen=True)
 class StrategyStudy:
     """Everything the strategy report shows, computed. Frames are ready to display; ``words`` holds
-    the verdicts the prose uses (computed from the numbers, never typed)."""
+    the verdicts the prose uses (computed from the numbers, never typed).
+
+    >>> from adalib.data import load_candles
+    >>> candles = load_candles("synthetic", end="2021-06-01")
+    >>> study = strategy_study(candles, segment="all", n_random=10, n_boot=20)
+    >>> study.metrics()["segment"], study.words["vs_buy_hold"] in ("beats", "trails")
+    ('all', True)
+    """
 
     config: BacktestConfig
     segment: str
@@ -255,6 +262,12 @@ def strategy_study(
 
     Raises (before any work) ``BacktestError`` for a bad parameter or funding file (or one that does
     not cover the segment) and ``ForecastsError`` for unusable forecasts.
+
+    >>> from adalib.data import load_candles
+    >>> strategy_study(load_candles("synthetic", end="2021-06-01"), fee_rate=-1)
+    Traceback (most recent call last):
+    ...
+    adalib.backtest.config.BacktestError: parameter fee_rate: must be >= 0, got -1.0
     """
     config = BacktestConfig(**parameters)
     symbol = check_symbol(symbol)
@@ -326,7 +339,15 @@ def strategy_study(
 
 def save_strategy_study(study: StrategyStudy, output_dir: str | Path) -> list[Path]:
     """Write trades.parquet, equity.parquet and backtest_metrics.json into ``output_dir`` as one artifact
-    set (all three or none; tagged with the symbol and the AR order); returns the paths."""
+    set (all three or none; tagged with the symbol and the AR order); returns the paths.
+
+    >>> import tempfile
+    >>> from adalib.data import load_candles
+    >>> candles = load_candles("synthetic", end="2021-06-01")
+    >>> study = strategy_study(candles, segment="all", n_random=10, n_boot=20)
+    >>> [p.name for p in save_strategy_study(study, tempfile.mkdtemp())]
+    ['trades.parquet', 'equity.parquet', 'backtest_metrics.json']
+    """
     files: dict[str | Path, pl.DataFrame | dict[str, Any]] = {
         "trades.parquet": study.result.trades,
         "equity.parquet": study.result.equity,
