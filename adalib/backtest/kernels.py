@@ -130,7 +130,7 @@ def split_trades(
     m: Market, g: Grid, pos: np.ndarray, start: np.ndarray, end: np.ndarray
 ) -> tuple[np.ndarray, ...]:
     """Every trade, in the order of its entry cell: (entry cell, exit cell, kind, entry fill, side,
-    column). A trade that reaches its exit level at candle h before its run's last candle leaves the
+    column), and the trade index of every cell when no trade was split (else None). A trade that reaches its exit level at candle h before its run's last candle leaves the
     rest of the run as a new trade entered at ``open_{h+1}``: the first pass covers every cell, each
     further pass only those new trades."""
     width = pos.shape[1]
@@ -155,10 +155,10 @@ def split_trades(
         again = (hit >= 0) & (hit < last) & ~((kind == LIQUIDATED) & (g.fraction[col] == 1))
         first, last = hit[again] + width, last[again]
     if len(parts) == 1:
-        return parts[0]
+        return (*parts[0], tid)
     joined = [np.concatenate(c) for c in zip(*parts, strict=True)]
     order = np.argsort(joined[0])
-    return tuple(c[order] for c in joined)
+    return (*(c[order] for c in joined), None)
 
 
 def compound(shape: tuple[int, int], a: np.ndarray, h: np.ndarray, growth: np.ndarray, g: Grid) -> tuple:
@@ -171,13 +171,16 @@ def compound(shape: tuple[int, int], a: np.ndarray, h: np.ndarray, growth: np.nd
     before = cash.flat[a - shape[1]]  # the cash at the close of the candle before the entry
     dead = before <= 0
     if not dead.any():
-        return cash, before, np.ones(a.size, dtype=bool)
+        return cash, before, None
     col, u = a % shape[1], a // shape[1]
     ruin = np.full(shape[1], shape[0])
     np.minimum.at(ruin, col[dead], u[dead])
     alive = u < ruin[col]
-    factors.flat[h[~alive]] = 1.0
-    return np.cumprod(factors, axis=0) * g.capital, before, alive
+    if (before < 0).any():  # a cash of 0 stays 0 whatever follows; a negative one must not be compounded
+        factors.flat[h[~alive]] = 1.0
+        cash = np.cumprod(factors, axis=0) * g.capital
+        before = cash.flat[a - shape[1]]
+    return cash, before, alive
 
 
 def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> dict[str, np.ndarray]:
@@ -185,12 +188,13 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
 
     Returns per cell ``position`` and ``equity`` (candles, configurations) and the trades as flat
     arrays (``cfg``, ``entry_at``/``exit_at`` candles, ``side``, ``qty``, ``entry_price``,
-    ``exit_price``, ``fees``, ``funding``, ``pnl``, ``return``, ``liquidated``, ``stopped``).
+    ``exit_price``, ``fees``, ``funding``, ``pnl``, ``return``, ``liquidated``, ``stopped``), with
+    ``alive`` False for the trades a ruin prevents (their quantity and amounts are 0: drop them).
     """
     shape = signals.shape
     width = shape[1]
     pos, start, end = runs(signals, g.per_bar)
-    a, h, kind, entry, side, col = split_trades(m, g, pos, start, end)
+    a, h, kind, entry, side, col, tid = split_trades(m, g, pos, start, end)
     ua, uh = a // width, h // width
     prefix = m.funding_prefix()
     fm = g.funding[col]
@@ -213,32 +217,16 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
         1 + k * (side * (exit_fill / entry - 1) - fee * (1 + exit_fill / entry) - per_unit / entry),
     )
     cash, before, alive = compound(shape, a, h, growth, g)
-    if not alive.all():
-        a, h, ua, uh, entry, side, col, skip, per_unit, exit_fill, fee, fm, before, liquidated, stopped = (
-            x[alive]
-            for x in (
-                a,
-                h,
-                ua,
-                uh,
-                entry,
-                side,
-                col,
-                skip,
-                per_unit,
-                exit_fill,
-                fee,
-                fm,
-                before,
-                liquidated,
-                stopped,
-            )
-        )
     qty = g.fraction[col] * before * g.leverage[col] / entry
+    if alive is not None:  # trades after a ruin are never opened: no quantity (the caller drops them)
+        qty = np.where(alive, qty, 0.0)
+        tid = None
     fees = fee * qty * (entry + np.where(liquidated, 0.0, exit_fill))
     paid = qty * per_unit
     paid = np.where(paid == 0, 0.0, paid)  # no -0.0 for shorts
     pnl = np.where(liquidated, -g.fraction[col] * before, side * qty * (exit_fill - entry) - fees - paid)
+    if alive is not None:
+        pnl, liquidated, stopped = np.where(alive, pnl, 0.0), liquidated & alive, stopped & alive
     p_liq = entry * (1 - side / g.leverage[col]) / (1 - side * g.mmr[col])
     out = {
         "cfg": col,
@@ -251,26 +239,28 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
         "fees": fees,
         "funding": paid,
         "pnl": pnl,
-        "return": pnl / before,
+        "return": pnl / (before if alive is None else np.where(alive, before, 1.0)),
         "liquidated": liquidated,
         "stopped": stopped,
+        "alive": np.ones(a.size, dtype=bool) if alive is None else alive,
     }
     if paths:
         qs = side * qty
         # an open trade's equity, cash + s*qty*(close - entry) - entry fee - funding, is affine in
         # z = close - fm * P: base + qs * z
         base = before - qs * entry - fee * qty * entry + qs * fm * (prefix[ua] + skip)
-        out["position"], out["equity"] = candle_paths(m, g, prefix, cash, a, uh, qs, base)
+        out["position"], out["equity"] = candle_paths(m, g, prefix, cash, a, uh, qs, base, tid)
     return out
 
 
 def candle_paths(
     m: Market, g: Grid, prefix: np.ndarray, cash: np.ndarray, a: np.ndarray, uh: np.ndarray, qs: np.ndarray,
-    base: np.ndarray,
+    base: np.ndarray, tid: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Per cell the signed quantity held and the equity at the close: ``base + qs * z`` before a trade's
     exit candle, the cash at and after it (and before the first trade)."""
-    tid = trade_index(cash.shape, a)  # -1 (before any trade) picks the sentinels appended below
+    if tid is None:
+        tid = trade_index(cash.shape, a)  # -1 (before any trade) picks the sentinels appended below
     exit_u = np.append(uh, -1)[tid]
     u = np.arange(cash.shape[0])[:, None]
     qs_c = np.append(qs, 0.0)[tid]

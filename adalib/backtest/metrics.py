@@ -114,7 +114,7 @@ def _trade_metrics(trades: dict[str, np.ndarray], m: int) -> dict[str, np.ndarra
     cfg, pnl = trades["cfg"], trades["pnl"]
     weights = np.stack(
         [
-            np.ones(pnl.size),
+            trades["alive"] if "alive" in trades else np.ones(pnl.size),
             pnl > 0,
             np.where(pnl > 0, pnl, 0.0),
             np.where(pnl < 0, -pnl, 0.0),

@@ -113,7 +113,7 @@ def sweep(
         part = slice(k, k + per_block)
         block = grid_of([cfg for _, cfg in configs[part]], history is not None)
         out = simulate(market, directions[:, which[part]], block)
-        trades = {f: out[f] for f in TRADE_FIELDS}
+        trades = {f: out[f] for f in (*TRADE_FIELDS, "alive")}
         metrics = metrics_arrays(
             out["equity"], out["position"], buy_hold_return=buy_hold, trades=trades, moments=True
         )
