@@ -21,7 +21,17 @@ from typing import Any
 import polars as pl
 import pytest
 
-from adalib.data import CandleDataError, import_file, load_candles, read_cache, read_candle_file, to_12h
+from adalib.data import (
+    CandleDataError,
+    FundingDataError,
+    check_funding_coverage,
+    import_file,
+    load_candles,
+    read_cache,
+    read_candle_file,
+    read_funding_file,
+    to_12h,
+)
 from adalib.data.__main__ import main as data_main
 from adalib.data.files import KLINE_COLUMNS
 from adalib.util import artifacts
@@ -388,7 +398,8 @@ def swap(lines: list[str], row: int, column: int, value: str) -> list[str]:
 FILE_CASES: dict[str, tuple[Callable[[], list[str]], str]] = {
     "epoch-seconds": (lambda: kline_lines(hourly(), 1e-3),
                       r"column 'open_time': epoch times look like seconds "
-                      r"\(1704067200 at row 0 \(line 1\)\); the kline layout holds milliseconds"),
+                      r"\(1704067200 at row 0 \(line 1\)\); they must be milliseconds "
+                      r"\(microseconds are recognised too\)"),
     "epoch-nanoseconds": (lambda: kline_lines(hourly(), 1e6), "epoch times look like nanoseconds"),
     "mixed-ms-us": (lambda: kline_lines(hourly(24)) + kline_lines(hourly(24, START + timedelta(days=1)), 1e3),
                     r"mixed epoch units: 1704153600000000 at row 24 \(line 25\) looks like microseconds, "
@@ -533,6 +544,59 @@ def test_the_command_shows_a_traceback_only_with_debug(
     with pytest.raises(CandleDataError, match="epoch times look like seconds"):
         run_command(data_main, command[3:])
     assert snapshot(tmp_path) == before
+
+
+# ---------------------------------------------------------------- funding files (funding_path)
+
+
+def funding_lines(
+    rates: list[str], *, step_h: int = 8, unit: float = 1.0, names: str = "funding_time,funding_rate"
+):
+    start_ms = int(START.timestamp() * 1000)
+    return [names] + [f"{int((start_ms + i * step_h * 3_600_000) * unit)},{r}" for i, r in enumerate(rates)]
+
+
+FUNDING_CASES: dict[str, tuple[list[str], str]] = {
+    "rate-50%": (funding_lines(["0.0001", "0.5", "0.0001"]),
+                 r"column 'funding_rate': 0.5 at row 1 \(line 3\) is beyond 0.05 "
+                 r"\(5% per event; is it in percent\?\)"),
+    "rate-inf": (funding_lines(["0.0001", "inf"]),
+                 r"column 'funding_rate': inf at row 1 \(line 3\) is infinite"),
+    "rate-nan": (funding_lines(["NaN", "0.0001"]),
+                 r"column 'funding_rate': nan at row 0 \(line 2\) is null or NaN"),
+    "rate-text": (funding_lines(["0.0001", "0.01%"]),
+                  r"column 'funding_rate': unparsable number '0.01%' at row 1 \(line 3\)"),
+    "duplicate": (funding_lines(["0.0001", "0.0001"], step_h=0),
+                  r"column 'funding_time': duplicate time 2024-01-01T00:00:00Z at row 1 \(line 3\)"),
+    "seconds": (funding_lines(["0.0001", "0.0001"], unit=1e-3),
+                "column 'funding_time': epoch times look like seconds"),
+    "missing-rate": (["funding_time,rate", "1704067200000,0.0001"],
+                     r"missing column\(s\) \['funding_rate'\]"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(FUNDING_CASES))
+def test_bad_funding_file(case: str, tmp_path: Path) -> None:
+    lines, message = FUNDING_CASES[case]
+    path = csv_file(tmp_path, lines, "funding.csv")
+    before = snapshot(tmp_path)
+    with pytest.raises(CandleDataError, match=f"^{re.escape(str(path))}: {message}"):
+        read_funding_file(path)
+    assert snapshot(tmp_path) == before
+
+
+def test_funding_file_with_binance_names_and_its_coverage(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, funding_lines(["0.0001", "-0.0002", "0.0003"], names="fundingTime,fundingRate"))
+    events = read_funding_file(path)
+    assert events["funding_rate"].to_list() == [0.0001, -0.0002, 0.0003]
+    assert events["funding_time"].to_list() == [START + timedelta(hours=8 * i) for i in range(3)]
+    check_funding_coverage(events, START, START + timedelta(hours=24), str(path))  # 16h + 8h: covered
+    with pytest.raises(
+        FundingDataError,
+        match=r"no funding event between 2024-01-01T16:00:00Z and "
+        r"2024-01-02T12:00:00Z: the file does not cover 2024-01-02T00:00:00Z",
+    ):
+        check_funding_coverage(events, START, START + timedelta(hours=36), str(path))  # fmt: skip
 
 
 # ---------------------------------------------------------------- faults in the data folder
