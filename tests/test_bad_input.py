@@ -546,6 +546,55 @@ def test_the_command_shows_a_traceback_only_with_debug(
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"start": "yesterday"}, ParameterError, "parameter start: 'yesterday' is not an ISO 8601 date"),
+        ({"end": "2020-13-01"}, ParameterError, "parameter end: '2020-13-01' is not an ISO 8601 date"),
+        ({"symbol": "../../x"}, ParameterError, "parameter symbol: '../../x' must be 2 to 20"),
+        ({"data_path": 3}, ParameterError, "parameter data_path: 3 must be 'auto', 'binance', 'synthetic'"),
+        (
+            {"data_path": "SECONDS"},
+            CandleDataError,
+            "seconds.csv: column 'open_time': epoch times look like seconds",
+        ),
+        ({"data_path": "FOLDER"}, CandleDataError, "folder.csv: a folder, not a candle file"),
+    ],
+    ids=["start", "end", "symbol", "data_path-type", "data_path-seconds", "data_path-folder"],
+)
+def test_load_candles_refuses_before_any_work(
+    kwargs: dict[str, Any], error: type[Exception], message: str, cached: Path, tmp_path: Path
+) -> None:
+    """What every notebook calls first: bad parameters and files fail here, naming the parameter or file."""
+    seconds = csv_file(tmp_path, kline_lines(hourly(), 1e-3), "seconds.csv")
+    folder = _mkdir(tmp_path / "folder.csv")
+    swap_in = {"SECONDS": str(seconds), "FOLDER": str(folder)}
+    kwargs = {k: swap_in.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
+    before = snapshot(tmp_path)
+    with pytest.raises(error, match=re.escape(message)):
+        load_candles(**{"data_path": "auto", "data_dir": cached, **kwargs})
+    assert snapshot(tmp_path) == before
+
+
+def test_immutable_output_folder_is_refused_even_for_root(tmp_path: Path) -> None:
+    """``chattr +i``: a folder nobody, root included, may write into (skipped where unsupported)."""
+    folder = tmp_path / "out"
+    write_artifact_set("ml", version(1), folder=folder)
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False).returncode:
+        pytest.skip("chattr +i is not supported on this filesystem")
+    try:
+        before = snapshot(tmp_path)
+        with pytest.raises(ParameterError, match=r"is not writable: .*: operation not permitted"):
+            check_output_dir("output_dir", folder)
+        with pytest.raises(
+            ArtifactWriteError, match=r"operation not permitted .*; the previous files are unchanged"
+        ):
+            write_artifact_set("ml", version(2), folder=folder)
+        assert snapshot(tmp_path) == before and run_of(folder) == 1
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=False)
+
+
 # ---------------------------------------------------------------- funding files (funding_path)
 
 
