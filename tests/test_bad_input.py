@@ -284,6 +284,27 @@ def test_death_at_each_step_gives_old_or_new_set(tmp_path: Path, target: str, nt
     assert not [p for p in tmp_path.rglob("*") if re.search(r"\.staged$|\.pending\.|^\.tmp-", p.name)]
 
 
+def test_a_failure_after_the_commit_is_completed_by_the_next_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_artifact_set("ml", version(1), folder=tmp_path)
+    real, calls = os.replace, []
+
+    def fail_first_move(src: Any, dst: Any) -> None:
+        calls.append(dst)
+        if len(calls) == 3:  # after the pending and commit records: the first file's move
+            raise OSError(5, "Input/output error", str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", fail_first_move)
+    with pytest.raises(
+        ArtifactWriteError, match=r"written but not all moved into place .*the next read or write"
+    ):
+        write_artifact_set("ml", version(2), folder=tmp_path)
+    monkeypatch.setattr(os, "replace", real)
+    assert read_manifest("ml", tmp_path) is not None and run_of(tmp_path) == 2
+
+
 def test_sigkill_during_set_writes_leaves_old_or_new_complete_set(tmp_path: Path) -> None:
     write_artifact_set("ml", version(0), folder=tmp_path)
     seen = set()
