@@ -39,6 +39,7 @@ _EXPORTS: dict[str, str] = {
     "check_agree": "adalib.util.artifacts",
     "file_tags": "adalib.util.artifacts",
     "read_manifest": "adalib.util.artifacts",
+    "reading_artifact_set": "adalib.util.artifacts",
     "recover_artifact_set": "adalib.util.artifacts",
     "write_artifact_set": "adalib.util.artifacts",
     # data
@@ -173,6 +174,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         check_agree,
         file_tags,
         read_manifest,
+        reading_artifact_set,
         recover_artifact_set,
         write_artifact_set,
     )

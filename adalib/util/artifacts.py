@@ -241,7 +241,16 @@ def write_artifact_set(
             parent.mkdir(parents=True, exist_ok=True)
         with _locked(journal, name):
             _recover(journal, name)
-            _write_locked(name, files, targets, manifest, tags)
+            commit = _stage_and_commit(name, files, targets, manifest, tags)
+            current = commit
+            try:
+                _apply(commit)
+            except OSError as exc:  # committed: the next read or write of the set completes it
+                raise ArtifactWriteError(
+                    f"the '{name}' files are written but not all moved into place ({exc.filename or commit}: "
+                    f"{describe_os_error(exc)}); the next read or write of the set completes them",
+                    exc.errno,
+                ) from exc
     except ArtifactWriteError:
         raise
     except OSError as exc:
@@ -254,13 +263,14 @@ def write_artifact_set(
     return targets
 
 
-def _write_locked(
+def _stage_and_commit(
     name: str,
     files: Mapping[str | Path, Content],
     targets: dict[str, Path],
     manifest: Path,
     tags: dict[str, Any],
-) -> None:
+) -> Path:
+    """Steps 1-3 of the protocol; returns the commit record (steps 4 are :func:`_apply`)."""
     journal = manifest.parent
     token = uuid.uuid4().hex[:12]
     staged = {key: t.with_name(f".{t.name}.{name}-{token}.staged") for key, t in targets.items()}
@@ -285,12 +295,10 @@ def _write_locked(
         if not committed:
             _discard(pending)
     pending.unlink(missing_ok=True)
-    _apply(commit)
+    return commit
 
 
-def read_manifest(name: str, folder: str | Path) -> dict[str, Any] | None:
-    """The manifest of set ``name`` in ``folder`` (after recovery), or None if the set was never written."""
-    recover_artifact_set(name, folder)
+def _load_manifest(name: str, folder: str | Path) -> dict[str, Any] | None:
     path = manifest_path(name, folder)
     if not path.exists():
         return None
@@ -298,6 +306,42 @@ def read_manifest(name: str, folder: str | Path) -> dict[str, Any] | None:
         return dict(json.loads(path.read_text()))
     except ValueError as exc:
         raise ArtifactMismatchError(f"{path}: corrupt manifest ({exc})") from exc
+
+
+def read_manifest(name: str, folder: str | Path) -> dict[str, Any] | None:
+    """The manifest of set ``name`` in ``folder`` (after recovery), or None if the set was never written."""
+    recover_artifact_set(name, folder)
+    return _load_manifest(name, folder)
+
+
+@contextlib.contextmanager
+def reading_artifact_set(name: str, folder: str | Path) -> Iterator[dict[str, Any] | None]:
+    """Read a set's files inside this block: it recovers the set, then holds it still (writers wait).
+
+    Yields the manifest (None for files written without a set). A writer that starts while the block
+    runs waits for it, so the files read inside are one complete set.
+
+    >>> import tempfile
+    >>> out = tempfile.mkdtemp()
+    >>> _ = write_artifact_set("demo", {"m.json": {"lags": 2}}, folder=out, tags={"lags": 2})
+    >>> with reading_artifact_set("demo", out) as manifest:
+    ...     manifest["tags"]
+    {'lags': 2}
+    """
+    journal = Path(folder) / JOURNAL_DIR
+    for _ in range(10):  # a writer may die between our recovery and our lock: recover again
+        recover_artifact_set(name, folder)
+        try:
+            handle = (journal / f"{name}.lock").open("r")
+        except OSError:  # never written as a set (or an unreadable folder): nothing to hold
+            yield _load_manifest(name, folder)
+            return
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_SH)
+            if not _leftovers(journal, name):
+                yield _load_manifest(name, folder)
+                return
+    raise ArtifactWriteError(f"{journal}: the '{name}' files keep changing; try again", errno.EAGAIN)
 
 
 def file_tags(path: str | Path) -> dict[str, Any]:
