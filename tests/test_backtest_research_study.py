@@ -81,6 +81,7 @@ def test_every_edge_runs_every_section(candles: Candles, tmp_path: Path, edge: s
         assert "nobody can trade" in StrategyReport(study).dsr_text()
     if params.get("leverage") == 125.0:
         assert m["liquidated"] >= 1 and m["final_equity"] == pytest.approx(0.0, abs=1e-6)
+        assert "Caveat" in StrategyReport(study).drag_text()
     if params.get("stop_loss") == 1e-6:
         assert m["stopped"] == m["n_trades"] > 0
     paths = save_strategy_study(study, tmp_path / "out")

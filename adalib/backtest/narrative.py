@@ -104,8 +104,23 @@ class StrategyReport:
             "a year at "
             f"{_pct(d['ann_vol'], '.0%')} annual volatility: a volatile asset can have a positive mean "
             "return and "
-            "still lose money."
+            "still lose money." + self.liquidation_caveat()
         )
+
+    def liquidation_caveat(self) -> str:
+        """A caveat on the headline Sharpe ratio when the run was liquidated or ruined (else empty)."""
+        m = self.study.result.metrics
+        if m["final_equity"] <= 0:
+            return (
+                " **Caveat:** this run was ruined (equity 0); its Sharpe ratio describes a path to zero, "
+                "not a repeatable edge."
+            )
+        if m["liquidated"]:
+            return (
+                f" **Caveat:** {m['liquidated']} trade(s) were liquidated; the Sharpe ratio includes those "
+                "lost margins and says little about a repeatable edge."
+            )
+        return ""
 
     def trade_sample(self) -> pl.DataFrame:
         trades = self.study.result.trades
