@@ -99,7 +99,7 @@ def test_artifacts_have_the_contract_columns_and_the_study_numbers(
         "synthetic", "per_bar", 0.0, 1e-6,
     )  # fmt: skip
     assert metrics["stopped"] == metrics["n_trades"] == trades.height == int(trades["stopped"].sum())
-    study = strategy_study(load_candles("synthetic", end=END), **model, n_random=5, n_boot=5,
+    study = strategy_study(load_candles("synthetic", end=END), **model, n_random=5, n_boot=20,
                            mode="per_bar", fee_rate=0.0, leverage=3.0, stop_loss=1e-6)  # fmt: skip
     direct = run_backtest(
         study.frame, BacktestConfig(mode="per_bar", fee_rate=0.0, leverage=3.0, stop_loss=1e-6)
