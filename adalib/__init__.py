@@ -68,6 +68,43 @@ _EXPORTS: dict[str, str] = {
     "significance": "adalib.forecast",
     "verdicts": "adalib.forecast",
     # backtest
+    "BacktestConfig": "adalib.backtest",
+    "BacktestError": "adalib.backtest",
+    "BacktestResult": "adalib.backtest",
+    "EQUITY_SCHEMA": "adalib.backtest",
+    "ForecastsError": "adalib.backtest",
+    "PERIODS_PER_YEAR": "adalib.backtest",
+    "Segment": "adalib.backtest",
+    "TRADE_SCHEMA": "adalib.backtest",
+    "buy_and_hold": "adalib.backtest",
+    "check_funding_coverage": "adalib.backtest",
+    "deflated_sharpe": "adalib.backtest",
+    "drawdown": "adalib.backtest",
+    "format_metric": "adalib.backtest",
+    "load_segment": "adalib.backtest",
+    "monthly_returns": "adalib.backtest",
+    "period_returns": "adalib.backtest",
+    "probabilistic_sharpe": "adalib.backtest",
+    "read_forecasts": "adalib.backtest",
+    "read_funding": "adalib.backtest",
+    "reference_backtest": "adalib.backtest",
+    "return_significance": "adalib.backtest",
+    "rolling_sharpe": "adalib.backtest",
+    "run_backtest": "adalib.backtest",
+    "save_backtest": "adalib.backtest",
+    "sweep": "adalib.backtest",
+    "walk_forward_signal": "adalib.backtest",
+    "SelectionRule": "adalib.backtest.selection",
+    "StrategyReport": "adalib.backtest.narrative",
+    "StrategyStudy": "adalib.backtest.study",
+    "baseline_metrics": "adalib.backtest.baselines",
+    "bootstrap_intervals": "adalib.backtest.uncertainty",
+    "preregistered_selection": "adalib.backtest.selection",
+    "random_signals": "adalib.backtest.baselines",
+    "regime_table": "adalib.backtest.events",
+    "save_strategy_study": "adalib.backtest.study",
+    "strategy_study": "adalib.backtest.study",
+    "top_trades": "adalib.backtest.events",
     # execution
     # binance
     "BinanceClient": "adalib.binance",
@@ -86,6 +123,40 @@ _EXPORTS: dict[str, str] = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from adalib.backtest import (
+        EQUITY_SCHEMA,
+        PERIODS_PER_YEAR,
+        TRADE_SCHEMA,
+        BacktestConfig,
+        BacktestError,
+        BacktestResult,
+        ForecastsError,
+        Segment,
+        buy_and_hold,
+        check_funding_coverage,
+        deflated_sharpe,
+        drawdown,
+        format_metric,
+        load_segment,
+        monthly_returns,
+        period_returns,
+        probabilistic_sharpe,
+        read_forecasts,
+        read_funding,
+        reference_backtest,
+        return_significance,
+        rolling_sharpe,
+        run_backtest,
+        save_backtest,
+        sweep,
+        walk_forward_signal,
+    )
+    from adalib.backtest.baselines import baseline_metrics, random_signals
+    from adalib.backtest.events import regime_table, top_trades
+    from adalib.backtest.narrative import StrategyReport
+    from adalib.backtest.selection import SelectionRule, preregistered_selection
+    from adalib.backtest.study import StrategyStudy, save_strategy_study, strategy_study
+    from adalib.backtest.uncertainty import bootstrap_intervals
     from adalib.binance import BinanceClient, FakeBinance
     from adalib.data import CandleDataError, Candles, load_candles, synthetic_candles
     from adalib.forecast import (

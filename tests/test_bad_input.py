@@ -21,7 +21,17 @@ from typing import Any
 import polars as pl
 import pytest
 
-from adalib.data import CandleDataError, import_file, load_candles, read_cache, read_candle_file, to_12h
+from adalib.data import (
+    CandleDataError,
+    FundingDataError,
+    check_funding_coverage,
+    import_file,
+    load_candles,
+    read_cache,
+    read_candle_file,
+    read_funding_file,
+    to_12h,
+)
 from adalib.data.__main__ import main as data_main
 from adalib.data.files import KLINE_COLUMNS
 from adalib.util import artifacts
@@ -274,6 +284,27 @@ def test_death_at_each_step_gives_old_or_new_set(tmp_path: Path, target: str, nt
     assert not [p for p in tmp_path.rglob("*") if re.search(r"\.staged$|\.pending\.|^\.tmp-", p.name)]
 
 
+def test_a_failure_after_the_commit_is_completed_by_the_next_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_artifact_set("ml", version(1), folder=tmp_path)
+    real, calls = os.replace, []
+
+    def fail_first_move(src: Any, dst: Any) -> None:
+        calls.append(dst)
+        if len(calls) == 3:  # after the pending and commit records: the first file's move
+            raise OSError(5, "Input/output error", str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", fail_first_move)
+    with pytest.raises(
+        ArtifactWriteError, match=r"written but not all moved into place .*the next read or write"
+    ):
+        write_artifact_set("ml", version(2), folder=tmp_path)
+    monkeypatch.setattr(os, "replace", real)
+    assert read_manifest("ml", tmp_path) is not None and run_of(tmp_path) == 2
+
+
 def test_sigkill_during_set_writes_leaves_old_or_new_complete_set(tmp_path: Path) -> None:
     write_artifact_set("ml", version(0), folder=tmp_path)
     seen = set()
@@ -388,7 +419,8 @@ def swap(lines: list[str], row: int, column: int, value: str) -> list[str]:
 FILE_CASES: dict[str, tuple[Callable[[], list[str]], str]] = {
     "epoch-seconds": (lambda: kline_lines(hourly(), 1e-3),
                       r"column 'open_time': epoch times look like seconds "
-                      r"\(1704067200 at row 0 \(line 1\)\); the kline layout holds milliseconds"),
+                      r"\(1704067200 at row 0 \(line 1\)\); they must be milliseconds "
+                      r"\(microseconds are recognised too\)"),
     "epoch-nanoseconds": (lambda: kline_lines(hourly(), 1e6), "epoch times look like nanoseconds"),
     "mixed-ms-us": (lambda: kline_lines(hourly(24)) + kline_lines(hourly(24, START + timedelta(days=1)), 1e3),
                     r"mixed epoch units: 1704153600000000 at row 24 \(line 25\) looks like microseconds, "
@@ -533,6 +565,108 @@ def test_the_command_shows_a_traceback_only_with_debug(
     with pytest.raises(CandleDataError, match="epoch times look like seconds"):
         run_command(data_main, command[3:])
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"start": "yesterday"}, ParameterError, "parameter start: 'yesterday' is not an ISO 8601 date"),
+        ({"end": "2020-13-01"}, ParameterError, "parameter end: '2020-13-01' is not an ISO 8601 date"),
+        ({"symbol": "../../x"}, ParameterError, "parameter symbol: '../../x' must be 2 to 20"),
+        ({"data_path": 3}, ParameterError, "parameter data_path: 3 must be 'auto', 'binance', 'synthetic'"),
+        (
+            {"data_path": "SECONDS"},
+            CandleDataError,
+            "seconds.csv: column 'open_time': epoch times look like seconds",
+        ),
+        ({"data_path": "FOLDER"}, CandleDataError, "folder.csv: a folder, not a candle file"),
+    ],
+    ids=["start", "end", "symbol", "data_path-type", "data_path-seconds", "data_path-folder"],
+)
+def test_load_candles_refuses_before_any_work(
+    kwargs: dict[str, Any], error: type[Exception], message: str, cached: Path, tmp_path: Path
+) -> None:
+    """What every notebook calls first: bad parameters and files fail here, naming the parameter or file."""
+    seconds = csv_file(tmp_path, kline_lines(hourly(), 1e-3), "seconds.csv")
+    folder = _mkdir(tmp_path / "folder.csv")
+    swap_in = {"SECONDS": str(seconds), "FOLDER": str(folder)}
+    kwargs = {k: swap_in.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
+    before = snapshot(tmp_path)
+    with pytest.raises(error, match=re.escape(message)):
+        load_candles(**{"data_path": "auto", "data_dir": cached, **kwargs})
+    assert snapshot(tmp_path) == before
+
+
+def test_immutable_output_folder_is_refused_even_for_root(tmp_path: Path) -> None:
+    """``chattr +i``: a folder nobody, root included, may write into (skipped where unsupported)."""
+    folder = tmp_path / "out"
+    write_artifact_set("ml", version(1), folder=folder)
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False).returncode:
+        pytest.skip("chattr +i is not supported on this filesystem")
+    try:
+        before = snapshot(tmp_path)
+        with pytest.raises(ParameterError, match=r"is not writable: .*: operation not permitted"):
+            check_output_dir("output_dir", folder)
+        with pytest.raises(
+            ArtifactWriteError, match=r"operation not permitted .*; the previous files are unchanged"
+        ):
+            write_artifact_set("ml", version(2), folder=folder)
+        assert snapshot(tmp_path) == before and run_of(folder) == 1
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=False)
+
+
+# ---------------------------------------------------------------- funding files (funding_path)
+
+
+def funding_lines(
+    rates: list[str], *, step_h: int = 8, unit: float = 1.0, names: str = "funding_time,funding_rate"
+):
+    start_ms = int(START.timestamp() * 1000)
+    return [names] + [f"{int((start_ms + i * step_h * 3_600_000) * unit)},{r}" for i, r in enumerate(rates)]
+
+
+FUNDING_CASES: dict[str, tuple[list[str], str]] = {
+    "rate-50%": (funding_lines(["0.0001", "0.5", "0.0001"]),
+                 r"column 'funding_rate': 0.5 at row 1 \(line 3\) is beyond 0.05 "
+                 r"\(5% per event; is it in percent\?\)"),
+    "rate-inf": (funding_lines(["0.0001", "inf"]),
+                 r"column 'funding_rate': inf at row 1 \(line 3\) is infinite"),
+    "rate-nan": (funding_lines(["NaN", "0.0001"]),
+                 r"column 'funding_rate': nan at row 0 \(line 2\) is null or NaN"),
+    "rate-text": (funding_lines(["0.0001", "0.01%"]),
+                  r"column 'funding_rate': unparsable number '0.01%' at row 1 \(line 3\)"),
+    "duplicate": (funding_lines(["0.0001", "0.0001"], step_h=0),
+                  r"column 'funding_time': duplicate time 2024-01-01T00:00:00Z at row 1 \(line 3\)"),
+    "seconds": (funding_lines(["0.0001", "0.0001"], unit=1e-3),
+                "column 'funding_time': epoch times look like seconds"),
+    "missing-rate": (["funding_time,rate", "1704067200000,0.0001"],
+                     r"missing column\(s\) \['funding_rate'\]"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(FUNDING_CASES))
+def test_bad_funding_file(case: str, tmp_path: Path) -> None:
+    lines, message = FUNDING_CASES[case]
+    path = csv_file(tmp_path, lines, "funding.csv")
+    before = snapshot(tmp_path)
+    with pytest.raises(CandleDataError, match=f"^{re.escape(str(path))}: {message}"):
+        read_funding_file(path)
+    assert snapshot(tmp_path) == before
+
+
+def test_funding_file_with_binance_names_and_its_coverage(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, funding_lines(["0.0001", "-0.0002", "0.0003"], names="fundingTime,fundingRate"))
+    events = read_funding_file(path)
+    assert events["funding_rate"].to_list() == [0.0001, -0.0002, 0.0003]
+    assert events["funding_time"].to_list() == [START + timedelta(hours=8 * i) for i in range(3)]
+    check_funding_coverage(events, START, START + timedelta(hours=24), str(path))  # 16h + 8h: covered
+    with pytest.raises(
+        FundingDataError,
+        match=r"no funding event between 2024-01-01T16:00:00Z and "
+        r"2024-01-02T12:00:00Z: the file does not cover 2024-01-02T00:00:00Z",
+    ):
+        check_funding_coverage(events, START, START + timedelta(hours=36), str(path))  # fmt: skip
 
 
 # ---------------------------------------------------------------- faults in the data folder

@@ -28,7 +28,7 @@ HEADER_WORDS = {"open_time", "timestamp", "open time", "time", "date", "datetime
 UNIT_NAMES = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
 
 
-class _Rows:
+class RowNames:
     """How to name row ``i`` of a file: ``row i`` and, for CSV, ``line n``."""
 
     def __init__(self, first_line: int | None) -> None:
@@ -57,13 +57,14 @@ def _check_path(path: Path, source: str) -> None:
         raise CandleDataError(source, "empty file")
 
 
-def _read_raw(path: Path) -> tuple[pl.DataFrame, _Rows]:
+def read_table(path: Path) -> tuple[pl.DataFrame, RowNames]:
+    """A parquet or CSV file as a frame (CSV: all text), and how to name its rows in messages."""
     source = str(path)
     _check_path(path, source)
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
-            return pl.read_parquet(path), _Rows(None)
+            return pl.read_parquet(path), RowNames(None)
         if suffix in (".csv", ".txt"):
             with path.open(encoding="utf-8-sig", errors="replace") as handle:  # a BOM is not data
                 first = handle.readline()
@@ -72,7 +73,8 @@ def _read_raw(path: Path) -> tuple[pl.DataFrame, _Rows]:
             if not has_header:  # Binance archive exports come without a header row
                 df = df.rename(dict(zip(df.columns, KLINE_COLUMNS, strict=False)))
             last = df.select(pl.any_horizontal(pl.all().is_not_null()).arg_true().max()).item()
-            return df.head(0 if last is None else last + 1), _Rows(2 if has_header else 1)  # trailing blanks
+            rows = RowNames(2 if has_header else 1)
+            return df.head(0 if last is None else last + 1), rows  # without trailing blank lines
     except pl.exceptions.PolarsError as exc:
         raise CandleDataError(source, f"unreadable file ({type(exc).__name__}: {exc})") from exc
     except OSError as exc:
@@ -80,23 +82,24 @@ def _read_raw(path: Path) -> tuple[pl.DataFrame, _Rows]:
     raise CandleDataError(source, f"unknown file type '{suffix}' (expected .parquet or .csv)")
 
 
-def _bad_row(df: pl.DataFrame, name: str, bad: pl.Series, rows: _Rows, source: str, what: str) -> NoReturn:
-    """Raise for the first ``bad`` row: a repeated header, trailing junk, or an unparsable value."""
+def _bad_row(df: pl.DataFrame, name: str, bad: pl.Series, rows: RowNames, source: str, what: str) -> NoReturn:
+    """Raise for the first ``bad`` row: a repeated header or trailing junk (judged by the time column),
+    else an unparsable value."""
     row = int(bad.arg_max())  # type: ignore[arg-type]
     value = df[name][row]
     if value is None or str(value).strip() == "":
         raise CandleDataError(source, f"column '{name}': empty value at {rows(row)}")
     text = str(value).strip()
-    if text.lower() in HEADER_WORDS or text == name:
+    if what == "time" and (text.lower() in HEADER_WORDS or text == name):
         raise CandleDataError(source, f"a repeated header row at {rows(row)}: {text!r}")
-    if bad.slice(row).all():
+    if what == "time" and bad.slice(row).all():
         raise CandleDataError(
             source, f"trailing junk from {rows(row)} to the end ({bad.len() - row} line(s)), first {text!r}"
         )
     raise CandleDataError(source, f"column '{name}': unparsable {what} {value!r} at {rows(row)}")
 
 
-def _epoch_unit(values: pl.Series, rows: _Rows, source: str, name: str) -> str:
+def _epoch_unit(values: pl.Series, rows: RowNames, source: str, name: str) -> str:
     """The unit of epoch integers: ms or us; seconds, nanoseconds and mixtures are refused."""
     size = values.abs()
     unit = pl.select(
@@ -118,21 +121,19 @@ def _epoch_unit(values: pl.Series, rows: _Rows, source: str, name: str) -> str:
         raise CandleDataError(
             source,
             f"column '{name}': epoch times look like {UNIT_NAMES[first]} ({values[0]} at {rows(0)}); "
-            "the kline layout holds milliseconds (microseconds are recognised too)",
+            "they must be milliseconds (microseconds are recognised too)",
         )
     return first
 
 
-def _parse_time(df: pl.DataFrame, rows: _Rows, source: str) -> pl.Series:
-    name = "open_time" if "open_time" in df.columns else "timestamp" if "timestamp" in df.columns else None
-    if name is None:
-        raise CandleDataError(source, f"missing column 'open_time' or 'timestamp'; have {df.columns}")
+def parse_instants(df: pl.DataFrame, name: str, rows: RowNames, source: str) -> pl.Series:
+    """Column ``name`` as ``Datetime("ms", "UTC")``: datetimes, ISO strings or epoch ms/us integers."""
     col = df[name]
     if isinstance(col.dtype, pl.Datetime):
         parsed = col.dt.replace_time_zone("UTC") if col.dtype.time_zone is None else col
-        return parsed.dt.convert_time_zone("UTC").cast(TIME).alias("open_time")
+        return parsed.dt.convert_time_zone("UTC").cast(TIME)
     if col.dtype == pl.Date:
-        return col.cast(pl.Datetime("ms")).dt.replace_time_zone("UTC").alias("open_time")
+        return col.cast(pl.Datetime("ms")).dt.replace_time_zone("UTC")
     text = col.cast(pl.String).str.strip_chars()
     as_int = text.cast(pl.Int64, strict=False)
     as_time = text.str.to_datetime(time_zone="UTC", strict=False, time_unit="ms")
@@ -141,31 +142,39 @@ def _parse_time(df: pl.DataFrame, rows: _Rows, source: str) -> pl.Series:
             _bad_row(df, name, as_int.is_null(), rows, source, "time")
         unit = _epoch_unit(as_int, rows, source, name)
         epoch = pl.from_epoch(as_int, time_unit="us" if unit == "us" else "ms")
-        return epoch.cast(pl.Datetime("ms")).dt.replace_time_zone("UTC").alias("open_time")
+        return epoch.cast(pl.Datetime("ms")).dt.replace_time_zone("UTC")
     if as_time.null_count():
         _bad_row(df, name, as_time.is_null(), rows, source, "time")
-    return as_time.cast(TIME).alias("open_time")
+    return as_time.cast(TIME)
 
 
-def _parse_values(df: pl.DataFrame, rows: _Rows, source: str) -> list[pl.Series]:
+def parse_numbers(df: pl.DataFrame, name: str, rows: RowNames, source: str) -> pl.Series:
+    """Column ``name`` as ``Float64`` (text is parsed; an unparsable value names its row)."""
+    col = df[name]
+    if col.dtype == pl.String:
+        cleaned = col.str.strip_chars()
+        value = cleaned.cast(pl.Float64, strict=False)
+        bad = value.is_null() & cleaned.is_not_null() & (cleaned != "")
+        if bad.any():
+            _bad_row(df, name, bad, rows, source, "number")
+        return value
+    if col.dtype.is_numeric():
+        return col.cast(pl.Float64)
+    raise CandleDataError(source, f"column '{name}': expected numbers, got {col.dtype}")
+
+
+def _parse_time(df: pl.DataFrame, rows: RowNames, source: str) -> pl.Series:
+    name = "open_time" if "open_time" in df.columns else "timestamp" if "timestamp" in df.columns else None
+    if name is None:
+        raise CandleDataError(source, f"missing column 'open_time' or 'timestamp'; have {df.columns}")
+    return parse_instants(df, name, rows, source).alias("open_time")
+
+
+def _parse_values(df: pl.DataFrame, rows: RowNames, source: str) -> list[pl.Series]:
     missing = [c for c in VALUE_COLUMNS if c not in df.columns]
     if missing:
         raise CandleDataError(source, f"missing column(s) {missing}; have {df.columns}")
-    out = []
-    for name in VALUE_COLUMNS:
-        col = df[name]
-        if col.dtype == pl.String:
-            cleaned = col.str.strip_chars()
-            value = cleaned.cast(pl.Float64, strict=False)
-            bad = value.is_null() & cleaned.is_not_null() & (cleaned != "")
-            if bad.any():
-                _bad_row(df, name, bad, rows, source, "number")
-        elif col.dtype.is_numeric():
-            value = col.cast(pl.Float64)
-        else:
-            raise CandleDataError(source, f"column '{name}': expected numbers, got {col.dtype}")
-        out.append(value.alias(name))
-    return out
+    return [parse_numbers(df, name, rows, source).alias(name) for name in VALUE_COLUMNS]
 
 
 def read_candle_file(path: str | Path) -> pl.DataFrame:
@@ -186,7 +195,7 @@ def read_candle_file(path: str | Path) -> pl.DataFrame:
     """
     path = Path(path)
     source = str(path)
-    raw, rows = _read_raw(path)
+    raw, rows = read_table(path)
     if raw.height == 0:
         raise CandleDataError(source, "no rows")
     frame = pl.DataFrame([_parse_time(raw, rows, source), *_parse_values(raw, rows, source)])

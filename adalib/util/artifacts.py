@@ -241,7 +241,16 @@ def write_artifact_set(
             parent.mkdir(parents=True, exist_ok=True)
         with _locked(journal, name):
             _recover(journal, name)
-            _write_locked(name, files, targets, manifest, tags)
+            commit = _stage_and_commit(name, files, targets, manifest, tags)
+            current = commit
+            try:
+                _apply(commit)
+            except OSError as exc:  # committed: the next read or write of the set completes it
+                raise ArtifactWriteError(
+                    f"the '{name}' files are written but not all moved into place ({exc.filename or commit}: "
+                    f"{describe_os_error(exc)}); the next read or write of the set completes them",
+                    exc.errno,
+                ) from exc
     except ArtifactWriteError:
         raise
     except OSError as exc:
@@ -254,13 +263,14 @@ def write_artifact_set(
     return targets
 
 
-def _write_locked(
+def _stage_and_commit(
     name: str,
     files: Mapping[str | Path, Content],
     targets: dict[str, Path],
     manifest: Path,
     tags: dict[str, Any],
-) -> None:
+) -> Path:
+    """Steps 1-3 of the protocol; returns the commit record (steps 4 are :func:`_apply`)."""
     journal = manifest.parent
     token = uuid.uuid4().hex[:12]
     staged = {key: t.with_name(f".{t.name}.{name}-{token}.staged") for key, t in targets.items()}
@@ -285,7 +295,7 @@ def _write_locked(
         if not committed:
             _discard(pending)
     pending.unlink(missing_ok=True)
-    _apply(commit)
+    return commit
 
 
 def _load_manifest(name: str, folder: str | Path) -> dict[str, Any] | None:
