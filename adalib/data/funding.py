@@ -34,13 +34,24 @@ MAX_FUNDING_STRETCH = timedelta(hours=8)
 
 
 class FundingDataError(CandleDataError):
-    """A bad funding file: the message names the file, the row and the problem."""
+    """A bad funding file: the message names the file, the row and the problem.
+
+    >>> str(FundingDataError("f.csv", "no funding events"))
+    'f.csv: no funding events'
+    """
 
 
 def validate_funding(frame: pl.DataFrame, source: str, rows: Callable[[int], str] | None = None) -> None:
     """Rates finite and within 5% per event, times unique and ascending.
 
     ``rows`` names row ``i`` in messages (``row i`` by default).
+
+    >>> from datetime import UTC
+    >>> t = [datetime(2024, 1, 1, tzinfo=UTC)] * 2
+    >>> validate_funding(pl.DataFrame({"funding_time": t, "funding_rate": [0.0, 0.0]}), "f.csv")
+    Traceback (most recent call last):
+    ...
+    adalib.data.funding.FundingDataError: f.csv: column 'funding_time': duplicate time 2024-01-01T00:00:00Z...
     """
     name_row = rows or (lambda i: f"row {i}")
     if frame.height == 0:
@@ -64,7 +75,14 @@ def validate_funding(frame: pl.DataFrame, source: str, rows: Callable[[int], str
 
 
 def read_funding_file(path: str | Path) -> pl.DataFrame:
-    """Read and validate a funding file: ``funding_time`` (``Datetime("ms", "UTC")``), ``funding_rate``."""
+    """Read and validate a funding file: ``funding_time`` (``Datetime("ms", "UTC")``), ``funding_rate``.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "f.csv"
+    >>> _ = p.write_text("funding_time,funding_rate\\n2024-01-01T00:00:00Z,0.0001\\n")
+    >>> read_funding_file(p).rows()
+    [(datetime.datetime(2024, 1, 1, 0, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')), 0.0001)]
+    """
     path = Path(path)
     source = str(path)
     raw, rows = read_table(path)
