@@ -22,6 +22,7 @@ import math
 import numbers
 import os
 import re
+import uuid
 from collections.abc import Callable, Collection
 from datetime import date, datetime
 from pathlib import Path
@@ -246,7 +247,7 @@ def _probe_folder(name: str, value: object, folder: Path) -> None:
         )
     if not existing.is_dir():
         raise ParameterError(name, value, f"cannot be created: {existing} is a file, not a folder")
-    probe = existing / f"{PROBE_PREFIX}{os.getpid()}"
+    probe = existing / f"{PROBE_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
