@@ -108,10 +108,22 @@ PARAMETER_CASES: list[tuple[Callable[[], object], str]] = [
 
 
 @pytest.mark.parametrize(("call", "message"), PARAMETER_CASES, ids=[m[:40] for _, m in PARAMETER_CASES])
-def test_bad_parameter_names_parameter_value_and_problem(call: Callable[[], object], message: str) -> None:
+def test_bad_parameter_names_parameter_value_and_problem(
+    call: Callable[[], object], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(ParameterError, match=f"^{message}") as info:
         call()
     assert str(info.value).count("parameter ") == 1  # one message, not a chain
+    before = snapshot(tmp_path)
+
+    def command(argv: list[str]) -> int:  # the same check at the top of a command
+        call()
+        (tmp_path / "work.txt").write_text("work done")  # never reached
+        return 0
+
+    assert run_command(command, []) == 1
+    assert capsys.readouterr().err == f"error: {info.value}\n"
+    assert snapshot(tmp_path) == before
 
 
 def test_good_parameters_pass_through() -> None:
