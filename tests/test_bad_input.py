@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adalib.data import (
     CandleDataError,
@@ -507,6 +510,21 @@ def test_a_byte_order_mark_is_ignored(
     code, err = data_command(["import", str(headerless), "--data-dir", str(cached)], capsys)
     assert code == 0, err
     assert read_cache(data_dir=cached).equals(to_12h(frame, timedelta(hours=1)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(hours=st.integers(min_value=0, max_value=24 * 365 * 90), n=st.integers(min_value=24, max_value=60))
+def test_epoch_units_by_size(hours: int, n: int) -> None:
+    """Any instant 2001..2090: ms and us read the same candles; s and ns are refused, saying so."""
+    frame = hourly(n, datetime(2001, 1, 1, tzinfo=UTC) + timedelta(hours=hours))
+    with tempfile.TemporaryDirectory() as folder:
+        ms, us, sec, ns = (write_lines(Path(folder) / f"{u}.csv", kline_lines(frame, f))
+                           for u, f in (("ms", 1), ("us", 1e3), ("s", 1e-3), ("ns", 1e6)))  # fmt: skip
+        expected = read_candle_file(ms)  # 24+ hourly candles hold at least one complete 12h bucket
+        assert expected.height >= 1 and read_candle_file(us).equals(expected)
+        for path, unit in ((sec, "seconds"), (ns, "nanoseconds")):
+            with pytest.raises(CandleDataError, match=f"epoch times look like {unit}"):
+                read_candle_file(path)
 
 
 PATH_CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
