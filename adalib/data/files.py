@@ -153,8 +153,12 @@ def parse_instants(df: pl.DataFrame, name: str, rows: RowNames, source: str) -> 
         return col.cast(pl.Datetime("ms")).dt.replace_time_zone("UTC")
     text = col.cast(pl.String).str.strip_chars()
     as_int = text.cast(pl.Int64, strict=False)
-    as_time = text.str.to_datetime(time_zone="UTC", strict=False, time_unit="ms")
-    if as_int.null_count() <= as_time.null_count():  # epoch integers (the kline layout)
+    as_time = (
+        None
+        if as_int.null_count() == 0
+        else text.str.to_datetime(time_zone="UTC", strict=False, time_unit="ms")
+    )
+    if as_time is None or as_int.null_count() <= as_time.null_count():  # epoch integers (the kline layout)
         if as_int.null_count():
             _bad_row(df, name, as_int.is_null(), rows, source, "time")
         unit = _epoch_unit(as_int, rows, source, name)
