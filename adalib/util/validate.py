@@ -72,9 +72,16 @@ def describe_os_error(exc: OSError) -> str:
 
 
 def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    """``[0, 1)``-style notation; a missing bound is an open infinity.
+
+    >>> _interval(0, None, False, False), _interval(None, 0.5, False, True)
+    ('[0, inf)', '(-inf, 0.5)')
+    """
     left = "(" if low_open or low is None else "["
     right = ")" if high_open or high is None else "]"
-    return f"{left}{'-inf' if low is None else low:g}, {'inf' if high is None else high:g}{right}"
+    lo = "-inf" if low is None else f"{low:g}"
+    hi = "inf" if high is None else f"{high:g}"
+    return f"{left}{lo}, {hi}{right}"
 
 
 def check_number(
