@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,16 +21,15 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adalib.data import (
     CandleDataError,
-    FundingDataError,
-    check_funding_coverage,
     import_file,
     load_candles,
     read_cache,
     read_candle_file,
-    read_funding_file,
     to_12h,
 )
 from adalib.data.__main__ import main as data_main
@@ -89,6 +89,9 @@ PARAMETER_CASES: list[tuple[Callable[[], object], str]] = [
     (lambda: check_number("position_fraction", "1", low=0),
      "parameter position_fraction: '1' must be a number, not str"),
     (lambda: check_number("leverage", True, low=1), "parameter leverage: True must be a number, not bool"),
+    (lambda: check_number("threshold", -0.1, low=0), r"parameter threshold: -0.1 must be in \[0, inf\)"),
+    (lambda: check_number("funding_rate_8h", 1, high=0.03),
+     r"parameter funding_rate_8h: 1 must be in \(-inf, 0.03\]"),
     (lambda: check_optional_number("stop_loss", 1.0, low=0, high=1, low_open=True, high_open=True),
      r"parameter stop_loss: 1.0 must be in \(0, 1\)"),
     (lambda: check_int("lags", 2.0, low=1), "parameter lags: 2.0 must be an integer, not float"),
@@ -108,10 +111,22 @@ PARAMETER_CASES: list[tuple[Callable[[], object], str]] = [
 
 
 @pytest.mark.parametrize(("call", "message"), PARAMETER_CASES, ids=[m[:40] for _, m in PARAMETER_CASES])
-def test_bad_parameter_names_parameter_value_and_problem(call: Callable[[], object], message: str) -> None:
+def test_bad_parameter_names_parameter_value_and_problem(
+    call: Callable[[], object], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(ParameterError, match=f"^{message}") as info:
         call()
     assert str(info.value).count("parameter ") == 1  # one message, not a chain
+    before = snapshot(tmp_path)
+
+    def command(argv: list[str]) -> int:  # the same check at the top of a command
+        call()
+        (tmp_path / "work.txt").write_text("work done")  # never reached
+        return 0
+
+    assert run_command(command, []) == 1
+    assert capsys.readouterr().err == f"error: {info.value}\n"
+    assert snapshot(tmp_path) == before
 
 
 def test_good_parameters_pass_through() -> None:
@@ -456,6 +471,15 @@ FILE_CASES: dict[str, tuple[Callable[[], list[str]], str]] = {
                    r"the interval changes from 4:00:00 to 1:00:00 at row 13 \(2024-01-03T01:00:00Z\)"),
     "gap": (lambda: [*header_lines(hourly())[:10], *header_lines(hourly())[12:]],
             "gap in the 1:00:00 series, first missing candle 2024-01-01T09:00:00Z"),
+    "two-gaps-in-a-row": (lambda: [h for i, h in enumerate(header_lines(hourly())) if i not in (11, 13)],
+                          "gap in the 1:00:00 series, first missing candle 2024-01-01T10:00:00Z"),
+    "1h-then-4h": (lambda: header_lines(pl.concat([hourly(24),
+                                                   hourly(96, START + timedelta(days=1)).gather_every(4)])),
+                   r"the interval changes from 1:00:00 to 4:00:00 at row 25 \(2024-01-02T04:00:00Z\)"),
+    "1h-4h-1h": (lambda: header_lines(pl.concat([hourly(24),
+                                                 hourly(24, START + timedelta(days=1)).gather_every(4),
+                                                 hourly(24, START + timedelta(days=2))])),
+                 r"the interval changes from 1:00:00 to 4:00:00 at row 25 \(2024-01-02T04:00:00Z\)"),
     "duplicate-time": (lambda: [*header_lines(hourly())[:10], *header_lines(hourly())[9:]],
                        "column 'open_time': duplicate times"),
     "missing-volume": (lambda: [",".join(line.split(",")[:5]) for line in header_lines(hourly())],
@@ -486,6 +510,21 @@ def test_a_byte_order_mark_is_ignored(
     code, err = data_command(["import", str(headerless), "--data-dir", str(cached)], capsys)
     assert code == 0, err
     assert read_cache(data_dir=cached).equals(to_12h(frame, timedelta(hours=1)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(hours=st.integers(min_value=0, max_value=24 * 365 * 90), n=st.integers(min_value=24, max_value=60))
+def test_epoch_units_by_size(hours: int, n: int) -> None:
+    """Any instant 2001..2090: ms and us read the same candles; s and ns are refused, saying so."""
+    frame = hourly(n, datetime(2001, 1, 1, tzinfo=UTC) + timedelta(hours=hours))
+    with tempfile.TemporaryDirectory() as folder:
+        ms, us, sec, ns = (write_lines(Path(folder) / f"{u}.csv", kline_lines(frame, f))
+                           for u, f in (("ms", 1), ("us", 1e3), ("s", 1e-3), ("ns", 1e6)))  # fmt: skip
+        expected = read_candle_file(ms)  # 24+ hourly candles hold at least one complete 12h bucket
+        assert expected.height >= 1 and read_candle_file(us).equals(expected)
+        for path, unit in ((sec, "seconds"), (ns, "nanoseconds")):
+            with pytest.raises(CandleDataError, match=f"epoch times look like {unit}"):
+                read_candle_file(path)
 
 
 PATH_CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
@@ -614,59 +653,6 @@ def test_immutable_output_folder_is_refused_even_for_root(tmp_path: Path) -> Non
         assert snapshot(tmp_path) == before and run_of(folder) == 1
     finally:
         subprocess.run(["chattr", "-i", str(folder)], check=False)
-
-
-# ---------------------------------------------------------------- funding files (funding_path)
-
-
-def funding_lines(
-    rates: list[str], *, step_h: int = 8, unit: float = 1.0, names: str = "funding_time,funding_rate"
-):
-    start_ms = int(START.timestamp() * 1000)
-    return [names] + [f"{int((start_ms + i * step_h * 3_600_000) * unit)},{r}" for i, r in enumerate(rates)]
-
-
-FUNDING_CASES: dict[str, tuple[list[str], str]] = {
-    "rate-50%": (funding_lines(["0.0001", "0.5", "0.0001"]),
-                 r"column 'funding_rate': 0.5 at row 1 \(line 3\) is beyond 0.05 "
-                 r"\(5% per event; is it in percent\?\)"),
-    "rate-inf": (funding_lines(["0.0001", "inf"]),
-                 r"column 'funding_rate': inf at row 1 \(line 3\) is infinite"),
-    "rate-nan": (funding_lines(["NaN", "0.0001"]),
-                 r"column 'funding_rate': nan at row 0 \(line 2\) is null or NaN"),
-    "rate-text": (funding_lines(["0.0001", "0.01%"]),
-                  r"column 'funding_rate': unparsable number '0.01%' at row 1 \(line 3\)"),
-    "duplicate": (funding_lines(["0.0001", "0.0001"], step_h=0),
-                  r"column 'funding_time': duplicate time 2024-01-01T00:00:00Z at row 1 \(line 3\)"),
-    "seconds": (funding_lines(["0.0001", "0.0001"], unit=1e-3),
-                "column 'funding_time': epoch times look like seconds"),
-    "missing-rate": (["funding_time,rate", "1704067200000,0.0001"],
-                     r"missing column\(s\) \['funding_rate'\]"),
-}  # fmt: skip
-
-
-@pytest.mark.parametrize("case", list(FUNDING_CASES))
-def test_bad_funding_file(case: str, tmp_path: Path) -> None:
-    lines, message = FUNDING_CASES[case]
-    path = csv_file(tmp_path, lines, "funding.csv")
-    before = snapshot(tmp_path)
-    with pytest.raises(CandleDataError, match=f"^{re.escape(str(path))}: {message}"):
-        read_funding_file(path)
-    assert snapshot(tmp_path) == before
-
-
-def test_funding_file_with_binance_names_and_its_coverage(tmp_path: Path) -> None:
-    path = csv_file(tmp_path, funding_lines(["0.0001", "-0.0002", "0.0003"], names="fundingTime,fundingRate"))
-    events = read_funding_file(path)
-    assert events["funding_rate"].to_list() == [0.0001, -0.0002, 0.0003]
-    assert events["funding_time"].to_list() == [START + timedelta(hours=8 * i) for i in range(3)]
-    check_funding_coverage(events, START, START + timedelta(hours=24), str(path))  # 16h + 8h: covered
-    with pytest.raises(
-        FundingDataError,
-        match=r"no funding event between 2024-01-01T16:00:00Z and "
-        r"2024-01-02T12:00:00Z: the file does not cover 2024-01-02T00:00:00Z",
-    ):
-        check_funding_coverage(events, START, START + timedelta(hours=36), str(path))  # fmt: skip
 
 
 # ---------------------------------------------------------------- faults in the data folder

@@ -9,7 +9,6 @@
 from adalib.data.binance import MarketDataError, fetch_funding_rates, fetch_klines
 from adalib.data.cache import cache_path, fetch, fetch_funding, import_file, read_cache
 from adalib.data.files import read_candle_file
-from adalib.data.funding import FundingDataError, check_funding_coverage, read_funding_file
 from adalib.data.load import load_candles
 from adalib.data.resample import to_12h
 from adalib.data.schema import CANDLE_SCHEMA, CandleDataError, Candles, data_sha256, validate_candles
@@ -19,10 +18,8 @@ __all__ = [
     "CANDLE_SCHEMA",
     "CandleDataError",
     "Candles",
-    "FundingDataError",
     "MarketDataError",
     "cache_path",
-    "check_funding_coverage",
     "data_sha256",
     "fetch",
     "fetch_funding",
@@ -32,7 +29,6 @@ __all__ = [
     "load_candles",
     "read_cache",
     "read_candle_file",
-    "read_funding_file",
     "synthetic_candles",
     "to_12h",
     "validate_candles",

@@ -158,7 +158,7 @@ def fetch_funding_rates(
             if len(page) < FUNDING_LIMIT:
                 break
             cursor = int(page[-1]["fundingTime"]) + 1
-    schema = {"funding_time": TIME, "funding_rate": pl.Float64, "mark_price": pl.Float64}
+    schema = pl.Schema({"funding_time": TIME, "funding_rate": pl.Float64(), "mark_price": pl.Float64()})
     if not rows:
         return pl.DataFrame(schema=schema)
     frame = pl.DataFrame(

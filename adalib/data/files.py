@@ -29,7 +29,11 @@ UNIT_NAMES = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": 
 
 
 class RowNames:
-    """How to name row ``i`` of a file: ``row i`` and, for CSV, ``line n``."""
+    """How to name row ``i`` of a file: ``row i`` and, for CSV, ``line n``.
+
+    >>> RowNames(2)(5), RowNames(None)(5)
+    ('row 5 (line 7)', 'row 5')
+    """
 
     def __init__(self, first_line: int | None) -> None:
         self.first_line = first_line
@@ -58,7 +62,15 @@ def _check_path(path: Path, source: str) -> None:
 
 
 def read_table(path: Path) -> tuple[pl.DataFrame, RowNames]:
-    """A parquet or CSV file as a frame (CSV: all text), and how to name its rows in messages."""
+    """A parquet or CSV file as a frame (CSV: all text), and how to name its rows in messages.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_text("a,b\\n1,x\\n")
+    >>> frame, rows = read_table(p)
+    >>> frame.rows(), rows(0)
+    ([('1', 'x')], 'row 0 (line 2)')
+    """
     source = str(path)
     _check_path(path, source)
     suffix = path.suffix.lower()
@@ -127,7 +139,12 @@ def _epoch_unit(values: pl.Series, rows: RowNames, source: str, name: str) -> st
 
 
 def parse_instants(df: pl.DataFrame, name: str, rows: RowNames, source: str) -> pl.Series:
-    """Column ``name`` as ``Datetime("ms", "UTC")``: datetimes, ISO strings or epoch ms/us integers."""
+    """Column ``name`` as ``Datetime("ms", "UTC")``: datetimes, ISO strings or epoch ms/us integers.
+
+    >>> frame = pl.DataFrame({"t": ["1704067200000", "1704070800000"]})
+    >>> parse_instants(frame, "t", RowNames(2), "x.csv").dt.hour().to_list()
+    [0, 1]
+    """
     col = df[name]
     if isinstance(col.dtype, pl.Datetime):
         parsed = col.dt.replace_time_zone("UTC") if col.dtype.time_zone is None else col
@@ -136,8 +153,12 @@ def parse_instants(df: pl.DataFrame, name: str, rows: RowNames, source: str) -> 
         return col.cast(pl.Datetime("ms")).dt.replace_time_zone("UTC")
     text = col.cast(pl.String).str.strip_chars()
     as_int = text.cast(pl.Int64, strict=False)
-    as_time = text.str.to_datetime(time_zone="UTC", strict=False, time_unit="ms")
-    if as_int.null_count() <= as_time.null_count():  # epoch integers (the kline layout)
+    as_time = (
+        None
+        if as_int.null_count() == 0
+        else text.str.to_datetime(time_zone="UTC", strict=False, time_unit="ms")
+    )
+    if as_time is None or as_int.null_count() <= as_time.null_count():  # epoch integers (the kline layout)
         if as_int.null_count():
             _bad_row(df, name, as_int.is_null(), rows, source, "time")
         unit = _epoch_unit(as_int, rows, source, name)
@@ -149,7 +170,13 @@ def parse_instants(df: pl.DataFrame, name: str, rows: RowNames, source: str) -> 
 
 
 def parse_numbers(df: pl.DataFrame, name: str, rows: RowNames, source: str) -> pl.Series:
-    """Column ``name`` as ``Float64`` (text is parsed; an unparsable value names its row)."""
+    """Column ``name`` as ``Float64`` (text is parsed; an unparsable value names its row).
+
+    >>> parse_numbers(pl.DataFrame({"v": ["1.5", "x", "2"]}), "v", RowNames(2), "x.csv")
+    Traceback (most recent call last):
+    ...
+    adalib.data.schema.CandleDataError: x.csv: column 'v': unparsable number 'x' at row 1 (line 3)
+    """
     col = df[name]
     if col.dtype == pl.String:
         cleaned = col.str.strip_chars()

@@ -91,19 +91,29 @@ def validate_values(df: pl.DataFrame, source: str) -> None:
 
 
 def _interval_change(steps: pl.Series, base_ms: int) -> tuple[int, int, int] | None:
-    """The first change of spacing, ``(row, before_ms, after_ms)``, in a file that holds two intervals.
+    """The first change of spacing, ``(step index, before_ms, after_ms)``, in a file of two intervals.
 
-    A gap is a single longer step; a change of interval is a run of at least two equal steps other
-    than the smallest one (e.g. 4h candles, then 1h candles).
+    A gap is an isolated longer step (or two in a row); a change of interval is a run of equal
+    steps other than the smallest one that is either at least three long, or two long at an end of
+    the file (e.g. 4h candles, then 1h candles).
     """
-    runs = pl.DataFrame({"step": steps}).with_row_index("row").with_columns(run=pl.col("step").rle_id())
-    lengths = runs.group_by("run", maintain_order=True).agg(
-        pl.col("row").first(), pl.col("step").first(), pl.len().alias("n")
+    runs = (
+        pl.DataFrame({"step": steps})
+        .with_row_index("row")
+        .group_by(pl.col("step").rle_id().alias("run"), maintain_order=True)
+        .agg(pl.col("row").first(), pl.col("step").first(), pl.len().alias("n"))
     )
-    if not lengths.filter((pl.col("step") != base_ms) & (pl.col("n") >= 2)).height or lengths.height < 2:
+    at_end = (pl.col("run") == 0) | (pl.col("run") == runs.height - 1)
+    other = (pl.col("step") != base_ms) & ((pl.col("n") >= 3) | ((pl.col("n") >= 2) & at_end))
+    found = runs.filter(other)
+    if found.height == 0 or runs.height < 2:
         return None
-    second = lengths.row(1, named=True)
-    return int(second["row"]), int(lengths["step"][0]), int(second["step"])
+    first = found.row(0, named=True)
+    if first["run"] == 0:  # the file starts in the other interval: the change is where it ends
+        after = runs.row(1, named=True)
+        return int(after["row"]), int(first["step"]), int(after["step"])
+    before = runs.row(int(first["run"]) - 1, named=True)
+    return int(first["row"]), int(before["step"]), int(first["step"])
 
 
 def infer_interval(df: pl.DataFrame, source: str) -> timedelta:

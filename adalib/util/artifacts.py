@@ -52,7 +52,11 @@ Content = pl.DataFrame | Mapping[str, Any] | bytes | str | Callable[[Path], obje
 
 
 class ArtifactWriteError(OSError):
-    """A set could not be written; the message names the file and the reason (e.g. a full disk)."""
+    """A set could not be written; the message names the file and the reason (e.g. a full disk).
+
+    >>> str(ArtifactWriteError("cannot write the 'ml' files (out/f.parquet): out: read-only file system"))
+    "cannot write the 'ml' files (out/f.parquet): out: read-only file system"
+    """
 
     def __init__(self, message: str, code: int | None = None) -> None:
         super().__init__(message)
@@ -60,7 +64,11 @@ class ArtifactWriteError(OSError):
 
 
 class ArtifactMismatchError(ValueError):
-    """Files read together do not belong together: the message names both files and the field."""
+    """Files read together do not belong together: the message names both files and the field.
+
+    >>> isinstance(ArtifactMismatchError("a.parquet has lags 3 but b.pth has lags 2"), ValueError)
+    True
+    """
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -225,6 +233,12 @@ def write_artifact_set(
     ``tags`` (e.g. ``{"lags": 2, "symbol": "ADAUSDT"}``) go into the manifest and into every parquet
     file's metadata, for :func:`check_agree` when the files are read together later. Returns the
     written paths by the keys given. Raises :class:`ArtifactWriteError` with the previous files intact.
+
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> paths = write_artifact_set("run", {"a.json": {"x": 1}, out / "b.txt": "text"}, folder=out)
+    >>> sorted(p.name for p in paths.values()), (out / "b.txt").read_text()
+    (['a.json', 'b.txt'], 'text')
     """
     folder = Path(folder)
     tags = dict(tags or {})
@@ -309,7 +323,12 @@ def _load_manifest(name: str, folder: str | Path) -> dict[str, Any] | None:
 
 
 def read_manifest(name: str, folder: str | Path) -> dict[str, Any] | None:
-    """The manifest of set ``name`` in ``folder`` (after recovery), or None if the set was never written."""
+    """The manifest of set ``name`` in ``folder`` (after recovery), or None if the set was never written.
+
+    >>> import tempfile
+    >>> read_manifest("never-written", tempfile.mkdtemp()) is None
+    True
+    """
     recover_artifact_set(name, folder)
     return _load_manifest(name, folder)
 

@@ -22,6 +22,7 @@ import math
 import numbers
 import os
 import re
+import uuid
 from collections.abc import Callable, Collection
 from datetime import date, datetime
 from pathlib import Path
@@ -71,9 +72,16 @@ def describe_os_error(exc: OSError) -> str:
 
 
 def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    """``[0, 1)``-style notation; a missing bound is an open infinity.
+
+    >>> _interval(0, None, False, False), _interval(None, 0.5, False, True)
+    ('[0, inf)', '(-inf, 0.5)')
+    """
     left = "(" if low_open or low is None else "["
     right = ")" if high_open or high is None else "]"
-    return f"{left}{'-inf' if low is None else low:g}, {'inf' if high is None else high:g}{right}"
+    lo = "-inf" if low is None else f"{low:g}"
+    hi = "inf" if high is None else f"{high:g}"
+    return f"{left}{lo}, {hi}{right}"
 
 
 def check_number(
@@ -246,7 +254,7 @@ def _probe_folder(name: str, value: object, folder: Path) -> None:
         )
     if not existing.is_dir():
         raise ParameterError(name, value, f"cannot be created: {existing} is a file, not a folder")
-    probe = existing / f"{PROBE_PREFIX}{os.getpid()}"
+    probe = existing / f"{PROBE_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
