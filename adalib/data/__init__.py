@@ -9,13 +9,14 @@
 from adalib.data.binance import MarketDataError, fetch_funding_rates, fetch_klines
 from adalib.data.cache import cache_path, fetch, fetch_funding, import_file, read_cache
 from adalib.data.files import read_candle_file
-from adalib.data.load import load_candles
+from adalib.data.load import SYNTHETIC_WARNING, load_candles
 from adalib.data.resample import to_12h
 from adalib.data.schema import CANDLE_SCHEMA, CandleDataError, Candles, data_sha256, validate_candles
 from adalib.data.synthetic import synthetic_candles
 
 __all__ = [
     "CANDLE_SCHEMA",
+    "SYNTHETIC_WARNING",
     "CandleDataError",
     "Candles",
     "MarketDataError",

@@ -31,7 +31,7 @@ from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 from traitlets import default
 
-from adalib.data.load import SYNTHETIC_WARNING
+from adalib.data import SYNTHETIC_WARNING
 from adalib.pipeline.clean import clean_notebook
 from adalib.pipeline.html import render_html
 from adalib.pipeline.index import REPORTS, read_metrics, write_index
