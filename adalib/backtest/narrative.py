@@ -1,8 +1,10 @@
 """What the strategy report shows of a ``StrategyStudy``: display-ready tables (with the formats of
 ``adalib.table``), chart frames and the sentences, every number and verdict computed from the study.
 
-It only reads a study (``adalib.backtest.study`` never imports it), and it formats nothing
-through the report layer: tables come with format names, sentences with f-string formats.
+The sentences are here; the tables and chart frames are ``StrategyTables``
+(``adalib.backtest.report_tables``), which ``StrategyReport`` inherits. It only reads a study
+(``adalib.backtest.study`` never imports it), and it formats nothing through the report layer:
+tables come with format names, sentences with f-string formats.
 
 >>> from adalib.data import load_candles
 >>> from adalib.backtest.study import strategy_study
@@ -18,15 +20,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 
-from adalib.backtest.formats import formats_for
-from adalib.backtest.returns import drawdown, monthly_returns
+from adalib.backtest.report_tables import StrategyTables
 from adalib.backtest.study import TOP, StrategyStudy
-
-SWEEP_COLUMNS = ("mode", "total_return", "sharpe", "max_drawdown", "n_trades", "liquidated", "stopped")
 
 
 def _pct(x: float | None, spec: str = "+.1%") -> str:
@@ -34,7 +32,7 @@ def _pct(x: float | None, spec: str = "+.1%") -> str:
 
 
 @dataclass(frozen=True)
-class StrategyReport:
+class StrategyReport(StrategyTables):
     """The strategy report's view of ``study`` (the notebook shows its tables, chart frames and text).
 
     >>> from adalib.data import load_candles
@@ -47,23 +45,7 @@ class StrategyReport:
 
     study: StrategyStudy
 
-    @staticmethod
-    def formats(data: pl.DataFrame | dict[str, Any]) -> dict[str, str]:
-        """``formats_for`` the columns of a frame (or the keys of a mapping)."""
-        return formats_for(data.columns if isinstance(data, pl.DataFrame) else list(data))
-
     # --- headline -------------------------------------------------------------------------------
-    def headline(self) -> pl.DataFrame:
-        """Strategy, buy & hold, the baselines and the random signals' median, side by side."""
-        return self.study.comparison
-
-    def details(self) -> dict[str, Any]:
-        """The strategy's remaining metrics, one per row (for ``adalib.table`` of a mapping)."""
-        m = self.study.result.metrics
-        keys = ("cagr", "ann_vol", "sortino", "calmar", "win_rate", "profit_factor", "avg_trade_return",
-                "exposure", "fees_paid", "funding_paid", "liquidated", "stopped")  # fmt: skip
-        return {k: m[k] for k in keys}
-
     @property
     def stop_text(self) -> str:
         stop = self.study.config.stop_loss
@@ -100,14 +82,7 @@ class StrategyReport:
             )
         return ""
 
-    def trade_sample(self) -> pl.DataFrame:
-        trades = self.study.result.trades
-        return pl.concat([trades.head(10), trades.tail(5)]).unique(maintain_order=True)
-
     # --- baselines and uncertainty ----------------------------------------------------------------
-    def intervals_table(self) -> pl.DataFrame:
-        return self.study.intervals.drop("n_boot", "block", "kind")
-
     def intervals_text(self) -> str:
         rows = {r["series"]: r for r in self.study.intervals.iter_rows(named=True)}
         s, diff = rows["strategy"], rows.get("strategy minus buy & hold")
@@ -132,21 +107,6 @@ class StrategyReport:
         )
 
     # --- charts -----------------------------------------------------------------------------------
-    def curves(self) -> pl.DataFrame:
-        """Equity and drawdown of the strategy and buy-and-hold, long (``series``)."""
-        s = self.study
-        return pl.concat(
-            [
-                s.result.equity.select(
-                    "open_time", "equity", pl.lit(f"strategy ({s.config.mode})").alias("series")
-                ),
-                s.buy_hold.equity.select("open_time", "equity", pl.lit("buy & hold").alias("series")),
-            ]
-        ).with_columns(drawdown=drawdown().over("series"))
-
-    def months(self) -> pl.DataFrame:
-        return monthly_returns(self.study.result.equity)
-
     def months_text(self) -> str:
         months = self.months()
         if months.height == 0:
@@ -159,14 +119,6 @@ class StrategyReport:
         )
 
     # --- events and regimes -----------------------------------------------------------------------
-    def top_trades_table(self) -> pl.DataFrame:
-        cols = ["rank", "entry_time", "exit_time", "side", "return", "pnl", "liquidated", "stopped",
-                "total_return_without"]  # fmt: skip
-        return self.study.top_trades.select([c for c in cols if c in self.study.top_trades.columns])
-
-    def top_candles_table(self) -> pl.DataFrame:
-        return self.study.top_candles
-
     def events_text(self) -> str:
         s = self.study
         if s.result.trades.height == 0:
@@ -202,10 +154,6 @@ class StrategyReport:
         )
 
     # --- sweeps -----------------------------------------------------------------------------------
-    def costs_table(self) -> pl.DataFrame:
-        return self.study.costs.select("scenario", "mode", "fee_rate", "slippage_bps", *SWEEP_COLUMNS[1:5],
-                                       "fees_paid", "funding_paid")  # fmt: skip
-
     def costs_text(self) -> str:
         c = {(r["scenario"], r["mode"]): r for r in self.study.costs.iter_rows(named=True)}
         mode, params = self.study.config.mode, "the parameters' costs"
@@ -221,12 +169,6 @@ class StrategyReport:
             "`hold`."
         )
 
-    def leverage_chart(self) -> pl.DataFrame:
-        return self.study.leverage.with_columns(floor=pl.max_horizontal("final_equity", pl.lit(1e-2)))
-
-    def leverage_table(self) -> pl.DataFrame:
-        return self.study.leverage.select("leverage", *SWEEP_COLUMNS, "sharpe_note")
-
     def leverage_text(self) -> str:
         lev, s = self.study.leverage, self.study
         first = lev.filter(pl.col("liquidations")).group_by("mode").agg(pl.col("leverage").min()).sort("mode")
@@ -241,14 +183,6 @@ class StrategyReport:
             f"{s.result.metrics['final_equity']:,.0f} at the parameters' leverage {s.config.leverage:g}."
         )
 
-    def stop_chart(self, *, no_stop: bool = False) -> pl.DataFrame:
-        stops = self.study.stops
-        rows = stops.filter(pl.col("stop_loss").is_null() == no_stop)
-        return rows.select("mode", "total_return", stop=pl.col("stop_loss"))
-
-    def stops_table(self) -> pl.DataFrame:
-        return self.study.stops.select("stop_loss", *SWEEP_COLUMNS)
-
     def stops_text(self) -> str:
         stops = self.study.stops.filter(pl.col("mode") == self.study.config.mode)
         none = stops.filter(pl.col("stop_loss").is_null()).row(0, named=True)
@@ -261,10 +195,6 @@ class StrategyReport:
             "trades). The stop "
             "distance is one more choice: picking the best of this sweep would add trials."
         )
-
-    def trials_table(self) -> pl.DataFrame:
-        t = self.study.trials.sort("sharpe", descending=True, nulls_last=True)
-        return t.select("signal", "threshold", *SWEEP_COLUMNS[:5])
 
     def dsr_text(self) -> str:
         s, dsr = self.study, self.study.dsr
@@ -291,28 +221,6 @@ class StrategyReport:
         )
 
     # --- selection ----------------------------------------------------------------------------------
-    def selection_train_table(self) -> pl.DataFrame:
-        if self.study.selection.skipped:
-            return pl.DataFrame({"note": [self.study.selection.skipped]})
-        t = self.study.selection.train.filter(pl.col("eligible")).sort("sharpe", descending=True)
-        return t.head(5).select("lags", "threshold", *SWEEP_COLUMNS[:5])
-
-    def selection_table(self) -> pl.DataFrame:
-        sel = self.study.selection
-        if sel.skipped:
-            return pl.DataFrame({"note": [sel.skipped]})
-        cols = ["lags", "threshold", *SWEEP_COLUMNS[:5], "test_rank"]
-        hindsight = sel.in_test.sort("test_rank").head(1).select(cols)
-        rows = [hindsight.with_columns(choice=pl.lit("hindsight: the best on the test candles"))]
-        if sel.chosen is not None:
-            chosen = sel.in_test.filter(
-                (pl.col("signal") == sel.chosen["signal"]) & (pl.col("mode") == sel.chosen["mode"])
-                & (pl.col("threshold") == sel.chosen["threshold"])
-            ).select(cols)  # fmt: skip
-            rows.insert(0, chosen.with_columns(choice=pl.lit("pre-registered (chosen on training)")))
-        table = pl.concat(rows)
-        return table.select("choice", *cols)
-
     def selection_text(self) -> str:
         sel = self.study.selection
         if sel.skipped:
@@ -359,11 +267,6 @@ class StrategyReport:
         )
 
     # --- the original study -------------------------------------------------------------------------
-    def window_marker(self) -> pl.DataFrame:
-        from adalib.backtest.replication import WINDOW
-
-        return pl.DataFrame({"open_time": [WINDOW[1]], "label": ["end of the study window"]})
-
     def replication_text(self) -> str:
         rep = self.study.replication
         if not rep.window_found:

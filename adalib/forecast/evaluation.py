@@ -25,6 +25,12 @@ def diebold_mariano(e_model: np.ndarray, e_bench: np.ndarray) -> tuple[float, fl
     ``d = e_model^2 - e_bench^2``; ``DM = mean(d) / sqrt(var0(d) / n) * sqrt((n - 1) / n)``
     (``var0`` the 1/n variance); two-sided p-value from Student t with n - 1 degrees of
     freedom. Negative means the model's loss is lower. NaN when undefined (n < 2, d constant).
+
+    >>> stat, p = diebold_mariano(np.array([0.1, -0.1, 0.05, 0.0]), np.array([0.3, -0.2, 0.2, 0.1]))
+    >>> round(stat, 4), round(p, 4)  # the model's errors are smaller: negative, p about 0.08
+    (-2.6726, 0.0755)
+    >>> diebold_mariano(np.array([0.1]), np.array([0.2]))  # one row: undefined
+    (nan, nan)
     """
     d = np.asarray(e_model, dtype=np.float64) ** 2 - np.asarray(e_bench, dtype=np.float64) ** 2
     n = d.size
@@ -40,6 +46,14 @@ def pesaran_timmermann(forecast: np.ndarray, actual: np.ndarray) -> tuple[float,
 
     One-sided p-value ``1 - Phi(PT)``. NaN when undefined (e.g. every forecast has the
     same sign, so ``V - Vs`` is 0).
+
+    >>> forecast = np.array([1.0, -1.0, 1.0, -1.0, 1.0, 1.0, -1.0, -1.0])
+    >>> actual = np.array([0.02, -0.01, 0.03, 0.01, 0.01, -0.02, -0.03, -0.01])  # 6 of 8 signs right
+    >>> stat, p = pesaran_timmermann(forecast, actual)
+    >>> round(stat, 4), round(p, 4)
+    (1.5119, 0.0653)
+    >>> pesaran_timmermann(np.ones(4), actual[:4])  # always long: undefined
+    (nan, nan)
     """
     forecast, actual = np.asarray(forecast, dtype=np.float64), np.asarray(actual, dtype=np.float64)
     keep = actual != 0
@@ -126,6 +140,12 @@ def model_metrics(forecaster: Forecaster, frame: pl.DataFrame) -> dict[str, Any]
 
     Test rows exclude the final candle (it has no target); ``r2_oos`` is against the
     training mean of the target.
+
+    >>> from adalib.data import synthetic_candles
+    >>> from adalib.forecast.signals import train_forecaster
+    >>> metrics = model_metrics(*train_forecaster(synthetic_candles(300), lags=2))
+    >>> metrics["lags"], metrics["n_train"], metrics["n_test"], metrics["test_end"]
+    (2, 222, 75, '2020-05-29T00:00:00Z')
     """
     train = frame.filter(pl.col("split") == "train")
     test = frame.filter((pl.col("split") == "test") & pl.col("target").is_not_null())

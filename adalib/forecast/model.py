@@ -126,6 +126,14 @@ class Forecaster:
 
     ``train_start`` / ``train_end`` are the ``open_time`` of the first and last training
     row, ISO 8601 with a ``Z``.
+
+    >>> f = Forecaster((0.1, -0.05), 0.001, 2, 0.03, "ADAUSDT", "12h", "2020-01-01T00:00:00Z",
+    ...                "2021-01-01T00:00:00Z")
+    >>> f.model().linear.weight.tolist(), f.model().linear.bias.tolist()
+    ([[0.1, -0.05]], [0.001])
+    >>> lags = torch.tensor([[0.02, 0.01]], dtype=torch.float64)
+    >>> f.model()(lags).item()  # 0.001 + 0.1 * 0.02 - 0.05 * 0.01
+    0.0025
     """
 
     coef: tuple[float, ...]

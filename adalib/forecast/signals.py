@@ -88,6 +88,15 @@ def forecast_frame(
     ``split``: the first ``n_train`` usable rows (with a target) are ``"train"`` when
     ``n_train`` is given; otherwise rows with ``open_time <= train_end`` (default: the
     forecaster's own ``train_end``). Everything else, the final candle included, is ``"test"``.
+
+    >>> from adalib.data import synthetic_candles
+    >>> candles = synthetic_candles(300)
+    >>> ar1 = Forecaster((0.1,), 0.0, 1, 0.02, "ADAUSDT", "12h", "2020-01-01T00:00:00Z",
+    ...                  "2020-04-10T12:00:00Z")
+    >>> frame = forecast_frame(candles, ar1)
+    >>> n_train = frame.filter(pl.col("split") == "train").height
+    >>> frame.height, n_train, frame["y_hat"].equals(0.1 * frame["ret"])
+    (299, 201, True)
     """
     if forecaster.interval != INTERVAL:
         raise ValueError(f"forecaster interval is {forecaster.interval!r}; candles are {INTERVAL}")
@@ -124,7 +133,17 @@ def forecast_frame(
 def latest_signal(
     candles: pl.DataFrame | Candles, forecaster: Forecaster, *, threshold: float = 0.0
 ) -> dict[str, Any]:
-    """The last candle's signal: ``open_time`` (datetime, UTC), ``y_hat``, ``direction``, ``confidence``."""
+    """The last candle's signal: ``open_time`` (datetime, UTC), ``y_hat``, ``direction``, ``confidence``.
+
+    >>> from adalib.data import synthetic_candles
+    >>> ar1 = Forecaster((0.1,), 0.0, 1, 0.02, "ADAUSDT", "12h", "2020-01-01T00:00:00Z",
+    ...                  "2020-04-10T12:00:00Z")
+    >>> signal = latest_signal(synthetic_candles(300), ar1)
+    >>> str(signal["open_time"]), round(signal["y_hat"], 6), signal["direction"]
+    ('2020-05-29 12:00:00+00:00', -0.001549, -1)
+    >>> round(signal["confidence"], 4)  # Phi(|y_hat| / resid_std)
+    0.5309
+    """
     row = forecast_frame(candles, forecaster, threshold=threshold).row(-1, named=True)
     return {k: row[k] for k in ("open_time", "y_hat", "direction", "confidence")}
 
@@ -146,7 +165,15 @@ def train_forecaster(
     symbol: str = "ADAUSDT",
     threshold: float = 0.0,
 ) -> tuple[Forecaster, pl.DataFrame]:
-    """Fit AR(``lags``) on the chronological train split; return the forecaster and the forecasts frame."""
+    """Fit AR(``lags``) on the chronological train split; return the forecaster and the forecasts frame.
+
+    >>> from adalib.data import synthetic_candles
+    >>> forecaster, frame = train_forecaster(synthetic_candles(300), lags=2, test_fraction=0.25)
+    >>> forecaster.lags, forecaster.train_start, forecaster.train_end
+    (2, '2020-01-02T00:00:00Z', '2020-04-21T12:00:00Z')
+    >>> frame.group_by("split").len().sort("split").rows()  # 297 usable rows: 222 / 75, + the last candle
+    [('test', 76), ('train', 222)]
+    """
     rows = lagged_returns(candles, lags).filter(pl.col("target").is_not_null())
     n_train, n_test = split_sizes(rows.height, test_fraction)
     if n_train < lags + 2 or n_test < 1:

@@ -70,7 +70,15 @@ def walk_forward_frame(
     candles: pl.DataFrame | Candles, *, lags: int, min_train: int, every: int = 1
 ) -> pl.DataFrame:
     """Walk-forward on candles: ``open_time, target, y_hat, bench_mean, intercept, a_1..a_p``, one row per
-    forecast (usable rows from ``min_train`` on)."""
+    forecast (usable rows from ``min_train`` on).
+
+    >>> from adalib.data import synthetic_candles
+    >>> wf = walk_forward_frame(synthetic_candles(300), lags=2, min_train=100, every=10)
+    >>> wf.columns
+    ['open_time', 'target', 'y_hat', 'bench_mean', 'intercept', 'a_1', 'a_2']
+    >>> wf.height, wf["y_hat"].null_count(), wf["intercept"].n_unique()  # 297 usable rows; 10 refits
+    (197, 0, 20)
+    """
     rows = lagged_returns(candles, lags).filter(pl.col("target").is_not_null())
     wf = walk_forward(
         rows.select(lag_columns(lags)).to_numpy(), rows["target"].to_numpy(), min_train=min_train, every=every

@@ -63,7 +63,15 @@ def weights_bytes(forecaster: Forecaster) -> bytes:
 
 
 def save_weights(path: str | Path, forecaster: Forecaster) -> None:
-    """Write ``forecaster`` with ``torch.save`` (loads with ``weights_only=True``), atomically."""
+    """Write ``forecaster`` with ``torch.save`` (loads with ``weights_only=True``), atomically.
+
+    >>> import pathlib, tempfile
+    >>> f = Forecaster((0.1,), 0.0, 1, 0.03, "ADAUSDT", "12h", "2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z")
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "weights.pth"
+    >>> save_weights(path, f)
+    >>> path.read_bytes() == weights_bytes(f)
+    True
+    """
     data = weights_bytes(forecaster)
     write_atomic(path, lambda tmp: Path(tmp).write_bytes(data))
 
@@ -98,6 +106,17 @@ def load_weights(path: str | Path, *, lags: int | None = None, symbol: str | Non
     ``lags`` / ``symbol``, when given, must match the file. Raises ``WeightsError``
     (a ``ValueError``) naming the file and the field for a missing file, a corrupt
     payload, missing keys, wrong shapes, or a lag, symbol, interval or target mismatch.
+
+    >>> import pathlib, tempfile
+    >>> f = Forecaster((0.1,), 0.0, 1, 0.03, "ADAUSDT", "12h", "2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z")
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "weights.pth"
+    >>> save_weights(path, f)
+    >>> load_weights(path, symbol="ADAUSDT") == f
+    True
+    >>> load_weights(path, lags=2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    adalib.forecast.weights.WeightsError: .../weights.pth: field 'lags' is 1, expected 2
     """
     path = Path(path)
     if not path.is_file():

@@ -59,6 +59,11 @@ def setup_charts() -> None:
 
     PNG keeps charts visible in the offline HTML reports without a running kernel and out
     of nbval's comparison (which skips images).
+
+    >>> import altair as alt, matplotlib
+    >>> setup_charts()
+    >>> alt.theme.active, alt.renderers.active, matplotlib.rcParams["figure.figsize"]
+    ('adalib', 'png', [9.0, 4.0])
     """
     import altair as alt
     import matplotlib
@@ -105,6 +110,10 @@ def time_x(field: str = "open_time", title: str = "Candle open (UTC)") -> Any:
     """An altair x encoding for a UTC time column whose labels always name the month.
 
     Times are shown in UTC (the candles' clock), not the reader's time zone.
+
+    >>> spec = time_x("entry_time", "Entry (UTC)").to_dict()
+    >>> spec["field"], spec["type"], spec["scale"], spec["axis"]["format"]["month"]
+    ('entry_time', 'temporal', {'type': 'utc'}, '%b %Y')
     """
     import altair as alt
 

@@ -11,7 +11,12 @@ from adalib.data import Candles
 
 
 def data_banner(candles: Candles) -> str:
-    """Markdown shown at the top of every report: what data it ran on, and any warning."""
+    """Markdown shown at the top of every report: what data it ran on, and any warning.
+
+    >>> from adalib.data import load_candles
+    >>> print(data_banner(load_candles("synthetic", end="2020-01-10")))  # doctest: +ELLIPSIS
+    **Data:** `synthetic`: 18 12h candles, 2020-01-01T00:00:00Z to 2020-01-09T12:00:00Z (sha256 `...…`)
+    """
     meta = candles.metadata()
     text = (
         f"**Data:** `{meta['data_source']}`: {meta['n_candles']:,} 12h candles, "

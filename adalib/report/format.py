@@ -67,7 +67,13 @@ def is_missing(value: Any) -> bool:
 
 
 def format_value(value: Any, spec: str = "number") -> str:
-    """``value`` as text in format ``spec`` (see the module docstring for the names)."""
+    """``value`` as text in format ``spec`` (see the module docstring for the names).
+
+    >>> format_value(0.0123, "signed_percent:1"), format_value(0.00042, "bp:1"), format_value(4e-4, "pvalue")
+    ('+1.2%', '4.2 bp', '< 0.001')
+    >>> format_value("2025-03-02T12:00:00Z", "datetime"), format_value(float("nan"), "percent:1")
+    ('2025-03-02 12:00 UTC', '—')
+    """
     name, decimals = parse_format(spec)
     if is_missing(value):
         return MISSING

@@ -52,6 +52,15 @@ class Table:
     """A formatted table: ``columns`` (labels), ``rows`` (text cells), which columns are numeric.
 
     Displays as HTML in a notebook (``_repr_html_``) and as aligned text (``str``/``repr``).
+
+    >>> t = Table(("series", "return"), (("model", "12.3%"), ("hold", "-90.7%")), (False, True), "Returns")
+    >>> print(t)
+    Returns
+    series  return
+    model    12.3%
+    hold    -90.7%
+    >>> t.html_id() == Table(t.columns, t.rows, t.numeric, t.title).html_id()  # stable across runs
+    True
     """
 
     columns: tuple[str, ...]
@@ -125,6 +134,16 @@ def table(
     (``"percent:1"``, ``"number:2"``, ``"scientific:3"``, ``"usdt:2"``, ...); columns without
     one get ``default_format`` of their dtype. ``labels`` renames columns for display.
     Unknown names in ``formats`` or ``labels`` are an error (a typo would silently do nothing).
+
+    >>> frame = pl.DataFrame({"lags": [1, 2], "mse": [0.00123, 0.00119]})
+    >>> print(table(frame, formats={"mse": "scientific:2"}))
+    lags       mse
+       1  1.23e-03
+       2  1.19e-03
+    >>> table({"Sharpe": 0.34}, formats={"sharpe": "number:2"})
+    Traceback (most recent call last):
+    ...
+    ValueError: table formats: unknown column(s) ['sharpe'] (columns: ['Sharpe'])
     """
     formats = dict(formats or {})
     labels = dict(labels or {})

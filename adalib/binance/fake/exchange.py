@@ -40,6 +40,14 @@ class FakeBinance(Server):
     real time without candles). ``funding`` (``funding_time``, ``funding_rate``) feeds
     ``/fapi/v1/fundingRate``, else ``funding_rate`` every 8h over the candles. Keys are
     random unless given.
+
+    >>> from adalib.binance.client import BinanceClient
+    >>> with FakeBinance(mark_price="0.5") as fake:
+    ...     client = BinanceClient(fake.url, api_key=fake.api_key, api_secret=fake.api_secret)
+    ...     fake.url.startswith("http://127.0.0.1:"), client.mark_price("ADAUSDT")
+    (True, Decimal('0.5'))
+    >>> fake
+    FakeBinance(symbol='ADAUSDT', running=False)
     """
 
     def __enter__(self) -> FakeBinance:
