@@ -18,7 +18,13 @@ PACKAGE = REPO_ROOT / "adalib"
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 # each layer and the layers it must never import (data -> forecast -> backtest; execution over binance)
 FORBIDDEN = {
-    "adalib.util": ("adalib.data", "adalib.forecast", "adalib.backtest", "adalib.execution", "adalib.binance"),
+    "adalib.util": (
+        "adalib.data",
+        "adalib.forecast",
+        "adalib.backtest",
+        "adalib.execution",
+        "adalib.binance",
+    ),
     "adalib.data": ("adalib.forecast", "adalib.backtest", "adalib.execution", "adalib.report"),
     "adalib.forecast": ("adalib.backtest", "adalib.execution", "adalib.binance", "adalib.report"),
     "adalib.backtest": ("adalib.execution", "adalib.binance", "adalib.report"),
@@ -103,7 +109,9 @@ def test_import_adalib_is_light() -> None:
         "import sys, adalib, adalib.backtest; "
         "print(sorted(m for m in ('torch', 'scipy') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+    )
     assert out.stdout.strip() == "[]"
 
 
