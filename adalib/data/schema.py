@@ -24,7 +24,11 @@ TWELVE_HOURS = timedelta(hours=12)
 
 
 class CandleDataError(ValueError):
-    """Bad candle input: the message names the file, the field and the problem."""
+    """Bad candle input: the message names the file, the field and the problem.
+
+    >>> str(CandleDataError("data/x.csv", "column 'close': NaN at row 3"))
+    "data/x.csv: column 'close': NaN at row 3"
+    """
 
     def __init__(self, source: str, problem: str) -> None:
         self.source = source
@@ -191,6 +195,11 @@ class Candles:
 
     ``warning`` is set when the data is not what was asked for (the synthetic
     fallback); every report prints it at its top.
+
+    >>> from adalib.data import load_candles
+    >>> candles = load_candles("synthetic", end="2020-01-03")
+    >>> candles.source, candles.metadata()["first_candle"]
+    ('synthetic', '2020-01-01T00:00:00Z')
     """
 
     frame: pl.DataFrame
