@@ -130,9 +130,11 @@ def split_trades(
     m: Market, g: Grid, pos: np.ndarray, start: np.ndarray, end: np.ndarray
 ) -> tuple[np.ndarray, ...]:
     """Every trade, in the order of its entry cell: (entry cell, exit cell, kind, entry fill, side,
-    column), and the trade index of every cell when no trade was split (else None). A trade that reaches its exit level at candle h before its run's last candle leaves the
-    rest of the run as a new trade entered at ``open_{h+1}``: the first pass covers every cell, each
-    further pass only those new trades."""
+    column), and the trade index of every cell when no trade was split (else None).
+
+    A trade that reaches its exit level at candle h before its run's last candle leaves the rest of
+    the run as a new trade entered at ``open_{h+1}``: the first pass covers every cell, each further
+    pass only those new trades."""
     width = pos.shape[1]
     first = np.flatnonzero(start)
     tid = trade_index(pos.shape, first)
