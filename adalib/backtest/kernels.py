@@ -128,7 +128,7 @@ def first_reach_segments(
 
 def split_trades(
     m: Market, g: Grid, pos: np.ndarray, start: np.ndarray, end: np.ndarray
-) -> tuple[np.ndarray, ...]:
+) -> tuple[tuple[np.ndarray, ...], np.ndarray | None]:
     """Every trade, in the order of its entry cell: (entry cell, exit cell, kind, entry fill, side,
     column), and the trade index of every cell when no trade was split (else None).
 
@@ -157,10 +157,10 @@ def split_trades(
         again = (hit >= 0) & (hit < last) & ~((kind == LIQUIDATED) & (g.fraction[col] == 1))
         first, last = hit[again] + width, last[again]
     if len(parts) == 1:
-        return (*parts[0], tid)
+        return parts[0], tid
     joined = [np.concatenate(c) for c in zip(*parts, strict=True)]
     order = np.argsort(joined[0])
-    return (*(c[order] for c in joined), None)
+    return tuple(c[order] for c in joined), None
 
 
 def compound(shape: tuple[int, int], a: np.ndarray, h: np.ndarray, growth: np.ndarray, g: Grid) -> tuple:
@@ -196,7 +196,7 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
     shape = signals.shape
     width = shape[1]
     pos, start, end = runs(signals, g.per_bar)
-    a, h, kind, entry, side, col, tid = split_trades(m, g, pos, start, end)
+    (a, h, kind, entry, side, col), tid = split_trades(m, g, pos, start, end)
     ua, uh = a // width, h // width
     prefix = m.funding_prefix()
     fm = g.funding[col]
@@ -222,7 +222,6 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
     qty = g.fraction[col] * before * g.leverage[col] / entry
     if alive is not None:  # trades after a ruin are never opened: no quantity (the caller drops them)
         qty = np.where(alive, qty, 0.0)
-        tid = None
     fees = fee * qty * (entry + np.where(liquidated, 0.0, exit_fill))
     paid = qty * per_unit
     paid = np.where(paid == 0, 0.0, paid)  # no -0.0 for shorts
