@@ -57,7 +57,7 @@ class Grid:
         """The parameter ``name`` of each trade's configuration (``col``): one scalar when the block's
         configurations share it (no gather), else one value per trade."""
         values = getattr(self, name)
-        return values[0] if (values == values[0]).all() else values[col]
+        return values[0] if values.size == 1 or (values == values[0]).all() else values[col]
 
 
 def runs(signals: np.ndarray, per_bar: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -210,34 +210,42 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
     fm, slip, fee, stop = g.at("funding", col), g.at("slip", col), g.at("fee", col), g.at("stop", col)
     leverage, fraction, mmr = g.at("leverage", col), g.at("fraction", col), g.at("mmr", col)
     skip = m.open[ua] * m.rate_at_open[ua]  # an event at the entry instant is not paid
+    normal = kind == NORMAL
+    early = not normal.all()  # some trade is liquidated or stopped
     # funding per unit of quantity: through the exit candle, or before it for a liquidation or stop
-    through = np.where(kind == NORMAL, uh + 1, uh)
-    per_unit = np.where(through > ua, side * fm * (prefix[through] - prefix[ua] - skip), 0.0)
+    if not np.any(fm):
+        per_unit = np.zeros(a.size)
+    elif early:
+        through = np.where(normal, uh + 1, uh)
+        per_unit = np.where(through > ua, side * fm * (prefix[through] - prefix[ua] - skip), 0.0)
+    else:
+        per_unit = side * fm * (prefix[uh + 1] - prefix[ua] - skip)
     stopped = kind == STOPPED
     trigger = m.close[uh]
-    if stopped.any():
+    if early and stopped.any():
         p_stop = entry * (1 - side * stop)
         gap = side * (m.open[uh] - p_stop) <= 0  # the open is already beyond the stop
         trigger = np.where(stopped, np.where(gap, m.open[uh], p_stop), trigger)
     exit_fill = trigger * (1 - side * slip)
     k = fraction * leverage
     liquidated = kind == LIQUIDATED
-    growth = np.where(
-        liquidated,
-        1 - fraction,
-        1 + k * (side * (exit_fill / entry - 1) - fee * (1 + exit_fill / entry) - per_unit / entry),
-    )
+    growth = 1 + k * (side * (exit_fill / entry - 1) - fee * (1 + exit_fill / entry) - per_unit / entry)
+    if early:
+        growth = np.where(liquidated, 1 - fraction, growth)
     cash, before, alive = compound(shape, a, h, growth, g)
     qty = k * before / entry
     if alive is not None:  # trades after a ruin are never opened: no quantity (the caller drops them)
         qty = np.where(alive, qty, 0.0)
-    fees = fee * qty * (entry + np.where(liquidated, 0.0, exit_fill))
+    fees = fee * qty * (entry + (np.where(liquidated, 0.0, exit_fill) if early else exit_fill))
     paid = qty * per_unit
     paid = np.where(paid == 0, 0.0, paid)  # no -0.0 for shorts
-    pnl = np.where(liquidated, -fraction * before, side * qty * (exit_fill - entry) - fees - paid)
+    pnl = side * qty * (exit_fill - entry) - fees - paid
+    exit_price = exit_fill
+    if early:
+        pnl = np.where(liquidated, -fraction * before, pnl)
+        exit_price = np.where(liquidated, entry * (1 - side / leverage) / (1 - side * mmr), exit_fill)
     if alive is not None:
         pnl, liquidated, stopped = np.where(alive, pnl, 0.0), liquidated & alive, stopped & alive
-    p_liq = entry * (1 - side / leverage) / (1 - side * mmr)
     out = {
         "cfg": col,
         "entry_at": ua,
@@ -245,7 +253,7 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
         "side": side.astype(np.int8),
         "qty": qty,
         "entry_price": entry,
-        "exit_price": np.where(liquidated, p_liq, exit_fill),
+        "exit_price": exit_price,
         "fees": fees,
         "funding": paid,
         "pnl": pnl,
