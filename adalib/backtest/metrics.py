@@ -78,11 +78,12 @@ def metrics_arrays(
     downside = np.sqrt(_row_dot(negative, negative) / n)
     # the running peak is at least the (positive) initial capital
     mdd = (equity / np.maximum.accumulate(equity, axis=0)).min(axis=0) - 1
-    initial, final = equity[0], equity[-1]
+    initial, final = equity[0].copy(), equity[-1].copy()  # (copies: views would keep every block alive)
     growth = final / initial
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cagr = np.where(growth > 0, np.abs(growth) ** (PERIODS_PER_YEAR / n) - 1, -1.0)
-        sharpe = np.where(std > 0, mean / std * ANNUAL, np.nan)
+        # a series constant up to rounding has no Sharpe ratio
+        sharpe = np.where(std > 1e-9 * np.abs(mean), mean / std * ANNUAL, np.nan)
         sortino = np.where(downside > 0, mean / downside * ANNUAL, np.nan)
         calmar = np.where(mdd < 0, cagr / np.abs(mdd), np.nan)
     out = {
