@@ -204,11 +204,12 @@ def test_read_funding_accepts_the_known_layouts(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("time,rate\n1704067200000,0.1\n", "missing column 'funding_time'"),
-        ("fundingTime,fundingRate\n1704067200,0.1\n", "not in milliseconds"),
-        ("fundingTime,fundingRate\n1704067200000,0.1\n1704096000000,\n", "column 'funding_rate': null"),
+        ("time,rate\n1704067200000,0.0001\n", "missing column 'funding_time'"),
+        ("fundingTime,fundingRate\n1704067200,0.0001\n", "not in milliseconds"),
+        ("fundingTime,fundingRate\n1704067200000,0.0001\n1704096000000,\n", "column 'funding_rate': null"),
         ("fundingTime,fundingRate\n1704067200000,abc\n", "column 'funding_rate': expected numbers"),
-        ("fundingTime,fundingRate\n1704067200000,0.1\n1704067200000,0.2\n", "appears more than once"),
+        ("fundingTime,fundingRate\n1704067200000,0.0001\n1704067200000,0.0002\n", "appears more than once"),
+        ("fundingTime,fundingRate\n1704067200000,0.5\n", r"0.5 at row 0 is beyond \+-0.03 per event"),
     ],
 )
 def test_bad_funding_files_fail_with_one_clear_error(tmp_path: Path, text: str, message: str) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from adalib.backtest.config import TIME, BacktestError
+from adalib.backtest.config import MAX_FUNDING_RATE_8H, TIME, BacktestError
 from adalib.util.timefmt import iso_z
 
 EIGHT_HOURS_MS = 8 * 3600 * 1000  # funding events at 00:00, 08:00 and 16:00 UTC
@@ -87,6 +87,12 @@ def funding_frame(raw: pl.DataFrame, name: str = "funding") -> pl.DataFrame:
     bad = (rates.is_null() | ~rates.is_finite()).arg_true()
     if bad.len():
         raise BacktestError(f"{name}: column 'funding_rate': null, NaN or infinite value at row {bad[0]}")
+    big = (rates.abs() > MAX_FUNDING_RATE_8H).arg_true()
+    if big.len():
+        raise BacktestError(
+            f"{name}: column 'funding_rate': {rates[int(big[0])]} at row {big[0]} is beyond "
+            f"+-{MAX_FUNDING_RATE_8H} per event (Binance's widest cap; a percentage instead of a fraction?)"
+        )
     frame = pl.DataFrame([times, rates]).sort("funding_time")
     repeated = frame["funding_time"].is_duplicated().arg_true()
     if repeated.len():
