@@ -21,6 +21,7 @@ from adalib.backtest import (
 )
 from adalib.data import synthetic_candles
 from adalib.forecast import forecast_frame, lagged_returns, load_weights, save_weights, train_forecaster
+from adalib.util.artifacts import ArtifactMismatchError, write_artifact_set
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +141,14 @@ def test_save_backtest_writes_the_contract_files(setup, tmp_path: Path) -> None:
     assert pl.read_parquet(paths[1]).equals(result.equity)
     saved = json.loads(paths[2].read_text())
     assert saved["data_source"] == "synthetic" and saved["final_equity"] == result.metrics["final_equity"]
+
+
+def test_forecasts_of_another_model_than_the_weights_are_refused(setup, tmp_path: Path) -> None:
+    """AR(3) forecasts (written as the forecasting notebook's set) beside AR(2) weights: one clear error."""
+    candles, _, weights = setup
+    forecaster, forecasts = train_forecaster(candles, lags=3)
+    write_artifact_set("forecast", {"forecasts.parquet": forecasts}, folder=tmp_path, tags={"lags": 3})
+    with pytest.raises(ArtifactMismatchError, match="has lags 3 but .*w.pth has lags 2"):
+        load_segment(candles, output_dir=tmp_path, weights_path=weights, segment="test")
+    save_weights(tmp_path / "w3.pth", forecaster)  # the matching weights are accepted
+    assert load_segment(candles, output_dir=tmp_path, weights_path=tmp_path / "w3.pth").frame.height > 2

@@ -19,7 +19,9 @@ from pathlib import Path
 import polars as pl
 
 from adalib.data import Candles
+from adalib.forecast import ARTIFACT_SET as FORECAST_SET
 from adalib.forecast import FORECAST_SCHEMA, forecast_frame, load_weights, walk_forward_frame
+from adalib.util.artifacts import check_agree, file_tags, reading_artifact_set
 from adalib.util.paths import resolve_existing, resolve_output
 
 SEGMENTS = ("test", "all")
@@ -121,7 +123,12 @@ def load_segment(
     else:
         shown, path = str(forecasts_path), resolve_existing(forecasts_path)
     if forecasts_path is not None or path.is_file():
-        forecasts, source = read_forecasts(path), shown
+        with reading_artifact_set(FORECAST_SET, path.parent):  # one complete set, never a mix
+            forecasts, source, tags = read_forecasts(path), shown, file_tags(path)
+        weights = resolve_existing(weights_path)
+        if weights.is_file():  # forecasts of one model beside the weights of another: refuse
+            model = load_weights(weights)
+            check_agree({shown: tags, str(weights_path): {"lags": model.lags, "symbol": model.symbol}})
     else:
         forecasts = forecast_frame(frame, load_weights(resolve_existing(weights_path), symbol=symbol))
         source = f"computed from {weights_path}"

@@ -35,7 +35,7 @@ from adalib.forecast.signals import (
     split_sizes,
     train_forecaster,
 )
-from adalib.forecast.study import ForecastStudy, run_forecast_study
+from adalib.forecast.study import ARTIFACT_SET, ForecastStudy, run_forecast_study
 from adalib.forecast.summaries import (
     fit_check,
     mse_table,
@@ -49,6 +49,7 @@ from adalib.forecast.walkforward import WalkForward, walk_forward, walk_forward_
 from adalib.forecast.weights import WeightsError, load_weights, save_weights, weights_bytes, weights_payload
 
 __all__ = [
+    "ARTIFACT_SET",
     "FORECAST_SCHEMA",
     "INTERVAL",
     "TARGET",
