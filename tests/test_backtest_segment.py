@@ -148,7 +148,7 @@ def test_forecasts_of_another_model_than_the_weights_are_refused(setup, tmp_path
     candles, _, weights = setup
     forecaster, forecasts = train_forecaster(candles, lags=3)
     write_artifact_set("forecast", {"forecasts.parquet": forecasts}, folder=tmp_path, tags={"lags": 3})
-    with pytest.raises(ArtifactMismatchError, match="has lags 3 but .*w.pth has lags 2"):
+    with pytest.raises(ArtifactMismatchError, match=r"has lags 3 but .*w\.pth has lags 2"):
         load_segment(candles, output_dir=tmp_path, weights_path=weights, segment="test")
     save_weights(tmp_path / "w3.pth", forecaster)  # the matching weights are accepted
     assert load_segment(candles, output_dir=tmp_path, weights_path=tmp_path / "w3.pth").frame.height > 2
