@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -58,6 +59,22 @@ def test_in_place_refresh_rewrites_the_committed_notebooks_on_defaults(output_ro
         assert r.executed == REPO_ROOT / "notebooks" / f"{r.name}.ipynb"
         assert r.html.parent == output_root / "reports"
     assert run.weights_written(in_place=True) == output_root / "model_weights.pth"
+
+
+def test_the_strategy_report_uses_the_cached_funding_history(
+    output_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cached = REPO_ROOT / "data" / "TESTONLY-funding.parquet"  # never created: only its name is planned
+    monkeypatch.setattr(run, "funding_cache_path", lambda: cached)
+    assert all("funding_path" not in r.parameters for r in plan(in_place=False))  # not cached: constant
+    monkeypatch.setattr(Path, "is_file", lambda self: self == cached or os.path.isfile(self))
+    for in_place in (False, True):
+        planned = {r.name: r.parameters.get("funding_path") for r in plan(in_place=in_place)}
+        assert planned == {
+            "ADA_ML_model": None,
+            "ADA_StrategyImplementation": "data/TESTONLY-funding.parquet",
+            "ADA_executing_orders": None,
+        }
 
 
 def test_without_output_root_make_run_stays_in_gitignored_folders(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,7 @@
 """
 
 from adalib.data.binance import MarketDataError, fetch_funding_rates, fetch_klines
-from adalib.data.cache import cache_path, fetch, fetch_funding, import_file, read_cache
+from adalib.data.cache import cache_path, fetch, fetch_funding, funding_cache_path, import_file, read_cache
 from adalib.data.files import read_candle_file
 from adalib.data.load import SYNTHETIC_WARNING, load_candles
 from adalib.data.resample import to_12h
@@ -24,6 +24,7 @@ __all__ = [
     "data_sha256",
     "fetch",
     "fetch_funding",
+    "funding_cache_path",
     "fetch_funding_rates",
     "fetch_klines",
     "import_file",

@@ -31,7 +31,7 @@ from jupyter_client.manager import AsyncKernelManager
 from papermill.exceptions import PapermillExecutionError
 from traitlets import default
 
-from adalib.data import SYNTHETIC_WARNING
+from adalib.data import SYNTHETIC_WARNING, funding_cache_path
 from adalib.pipeline.clean import clean_notebook
 from adalib.pipeline.html import render_html
 from adalib.pipeline.index import REPORTS, read_metrics, write_index
@@ -70,6 +70,9 @@ def plan(in_place: bool) -> list[NotebookRun]:
     for name in NOTEBOOKS:
         executed = NOTEBOOK_DIR / f"{name}.ipynb" if in_place else reports / f"{name}.ipynb"
         parameters: dict[str, Any] = {} if in_place else {"weights_path": ARTIFACT_WEIGHTS}
+        funding = funding_cache_path()
+        if name == "ADA_StrategyImplementation" and funding.is_file():  # the real history when cached
+            parameters["funding_path"] = str(funding.relative_to(REPO_ROOT))
         runs.append(NotebookRun(name, executed, reports / f"{name}.html", parameters))
     return runs
 
