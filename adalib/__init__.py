@@ -37,17 +37,35 @@ _EXPORTS: dict[str, str] = {
     "walk_forward_frame": "adalib.forecast",
     # backtest
     # execution
+    "ExecutionParams": "adalib.execution",
+    "ExecutionResult": "adalib.execution",
+    "ExecutionRefused": "adalib.execution",
+    "ExecutionMismatch": "adalib.execution",
+    "run_execution": "adalib.execution",
+    "reversal_candles": "adalib.execution",
+    "research_findings": "adalib.execution",
     # binance
     "BinanceClient": "adalib.binance",
     "FakeBinance": "adalib.binance",
+    "Journal": "adalib.binance",
+    "journal_frame": "adalib.binance",
     # reports
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
-    from adalib.binance import BinanceClient, FakeBinance
+    from adalib.binance import BinanceClient, FakeBinance, Journal, journal_frame
     from adalib.data import CandleDataError, Candles, load_candles, synthetic_candles
+    from adalib.execution import (
+        ExecutionMismatch,
+        ExecutionParams,
+        ExecutionRefused,
+        ExecutionResult,
+        research_findings,
+        reversal_candles,
+        run_execution,
+    )
     from adalib.forecast import (
         Forecaster,
         forecast_frame,

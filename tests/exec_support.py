@@ -9,12 +9,24 @@ import requests
 from adalib.binance.fake import FakeBinance
 from adalib.data import synthetic_candles
 from adalib.data.binance import TWELVE_HOURS_MS
+from adalib.execution import ExecutionParams
 from adalib.forecast import Forecaster, save_weights
-from adalib.trade import ExecutionParams
 
 CANDLES = synthetic_candles(120)  # 60 days of 12h candles
 # the fakes' clock starts one minute after the close of candle 99, leaving 20 candles to move forward into
 NOW = int(CANDLES["open_time"].dt.epoch("ms")[99]) + TWELVE_HOURS_MS + 60_000
+
+
+class Exchange(FakeBinance):
+    """The local exchange plus the account endpoints the run reads (multi-assets mode, open orders,
+    open algo orders), answered as an account without any, until the exchange branch serves them."""
+
+    def handle(self, method, path, params):  # type: ignore[override]
+        if path == "/fapi/v1/multiAssetsMargin":
+            return {"multiAssetsMargin": False}
+        if path in ("/fapi/v1/openOrders", "/fapi/v1/openAlgoOrders"):
+            return []
+        return super().handle(method, path, params)
 
 
 def write_weights(folder: Path, *, intercept: float, coef: tuple[float, float] = (0.0, 0.0)) -> str:

@@ -144,7 +144,7 @@ def test_fetch_respects_end(server: MarketServer, tmp_path: Path) -> None:
 
 
 def test_429_with_retry_after_then_success(server: MarketServer) -> None:
-    server.faults = [(429, {"Retry-After": "7"}), (418, {"Retry-After": "3"})]
+    server.faults = [(429, {"Retry-After": "7"}), (429, {"Retry-After": "3"})]
     waits: list[float] = []
     frame = fetch_klines(server.url, "ADAUSDT", start_ms=0, now_ms=now_after(10), sleep=waits.append)
     assert frame.height == 10
@@ -165,8 +165,13 @@ def test_gives_up_and_does_not_hammer(server: MarketServer) -> None:
     with pytest.raises(MarketDataError, match="gave up after 3 attempts; HTTP 503"):
         fetch_klines(server.url, "ADAUSDT", start_ms=0, now_ms=now_after(10), sleep=lambda s: None, retries=2)
     assert len(server.requests) == 3
-    server.faults = [(418, {"Retry-After": "7200"})]
+    server.faults = [(429, {"Retry-After": "7200"})]
     with pytest.raises(MarketDataError, match="asked to wait 7200s"):
+        fetch_klines(server.url, "ADAUSDT", start_ms=0, now_ms=now_after(10), sleep=lambda s: None)
+    server.faults = [
+        (418, {"Retry-After": "3"})
+    ]  # banned: one HTTP layer for all Binance calls stops at once
+    with pytest.raises(MarketDataError, match="HTTP 418, the IP is banned"):
         fetch_klines(server.url, "ADAUSDT", start_ms=0, now_ms=now_after(10), sleep=lambda s: None)
     server.faults = [(400, {})]
     with pytest.raises(MarketDataError, match="HTTP 400"):
