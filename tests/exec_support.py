@@ -17,18 +17,6 @@ CANDLES = synthetic_candles(120)  # 60 days of 12h candles
 NOW = int(CANDLES["open_time"].dt.epoch("ms")[99]) + TWELVE_HOURS_MS + 60_000
 
 
-class Exchange(FakeBinance):
-    """The local exchange plus the account endpoints the run reads (multi-assets mode, open orders,
-    open algo orders), answered as an account without any, until the exchange branch serves them."""
-
-    def handle(self, method, path, params):  # type: ignore[override]
-        if path == "/fapi/v1/multiAssetsMargin":
-            return {"multiAssetsMargin": False}
-        if path in ("/fapi/v1/openOrders", "/fapi/v1/openAlgoOrders"):
-            return []
-        return super().handle(method, path, params)
-
-
 def write_weights(folder: Path, *, intercept: float, coef: tuple[float, float] = (0.0, 0.0)) -> str:
     """A fixed AR(2) forecaster on disk: with zero ``coef`` its direction is the sign of ``intercept``."""
     forecaster = Forecaster(

@@ -11,7 +11,6 @@ import pytest
 from exec_support import (
     CANDLES,
     NOW,
-    Exchange,
     Recording,
     Sleeps,
     env,
@@ -21,6 +20,7 @@ from exec_support import (
     write_weights,
 )
 
+from adalib.binance.fake import FakeBinance
 from adalib.binance.journal import Journal, journal_frame
 from adalib.execution import (
     LOOKUP_WINDOW,
@@ -50,7 +50,7 @@ def lock_dir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def fake():
-    with Exchange(CANDLES, now=NOW) as exchange:
+    with FakeBinance(CANDLES, now=NOW) as exchange:
         yield exchange
 
 
@@ -161,7 +161,7 @@ def test_minus_1021_then_success_after_resync(fake, tmp_path, weights):
 )
 def test_too_small_target_gives_no_order_and_says_why(tmp_path, weights, balance, why):
     lines: list[str] = []
-    with Exchange(CANDLES, now=NOW, balance=balance) as fake:
+    with FakeBinance(CANDLES, now=NOW, balance=balance) as fake:
         result = _run(fake, tmp_path / "out", weights[1], lines=lines)
         assert order_posts(fake) == [] and result.summary["target_qty"] == "0"
     assert any(why in line and "no position is opened" in line for line in lines)
@@ -176,7 +176,7 @@ def test_flat_signal_closes_with_reduce_only_for_the_whole_position(fake, tmp_pa
 
 
 def test_margin_type_blocked_by_a_position_is_set_after_the_close(tmp_path, weights):
-    with Exchange(CANDLES, now=NOW, margin_type="CROSSED") as fake:
+    with FakeBinance(CANDLES, now=NOW, margin_type="CROSSED") as fake:
         fake.set_position(-300)
         lines: list[str] = []
         _run(fake, tmp_path / "out", weights[1], lines=lines)
@@ -185,7 +185,7 @@ def test_margin_type_blocked_by_a_position_is_set_after_the_close(tmp_path, weig
 
 
 def test_hedge_mode_is_refused_before_any_order(tmp_path, weights):
-    with Exchange(CANDLES, now=NOW, hedge_mode=True) as fake:
+    with FakeBinance(CANDLES, now=NOW, hedge_mode=True) as fake:
         with pytest.raises(ExecutionRefused, match="hedge mode"):
             _run(fake, tmp_path / "out", weights[1])
         assert [r for r in fake.requests if r["method"] == "POST"] == []
@@ -251,7 +251,7 @@ def test_keys_and_signatures_never_reach_files_output_logs_or_errors(
     caplog.set_level(logging.DEBUG)
     session = Recording()
     errors: list[str] = []
-    with Exchange(CANDLES, now=NOW) as fake:
+    with FakeBinance(CANDLES, now=NOW) as fake:
         fake.set_position(-100)
         for fault in ("503_after", "timeout_after", "429", "-1021"):
             fake.inject(fault, delay=1.0)
@@ -313,7 +313,7 @@ def test_command_line_dry_run_and_refusal(fake, tmp_path, weights, capsys):
 def test_journal_table_reads_the_same_on_every_run(tmp_path, weights):
     tables = []
     for attempt in range(2):
-        with Exchange(CANDLES, now=NOW) as fake:
+        with FakeBinance(CANDLES, now=NOW) as fake:
             fake.set_position(-100)
             fake.inject("503_after")
             _run(fake, tmp_path / f"run{attempt}", weights[1])
