@@ -67,6 +67,7 @@ class Reconciler:
     lookup_window: float = LOOKUP_WINDOW
     used: set[str] = field(default_factory=set)  # ids an earlier attempt (or run) already gave
     placed: list[str] = field(default_factory=list)
+    stopped_out: bool = False  # the stop price was already crossed: the position is closed at once
 
     # -- ids and lookups -------------------------------------------------------------------------
 
@@ -195,6 +196,13 @@ class Reconciler:
             cid = self.fresh_id("stop", self.client.get_algo_order)
             try:
                 self.client.new_stop_market(self.symbol, side, trigger, client_algo_id=cid)
+            except BinanceAPIError as exc:
+                if exc.code != -2021:
+                    raise
+                self.note(f"the mark is already beyond the stop price {decimal_str(trigger)}: the stop rule "
+                          "closes the position now")  # fmt: skip
+                self.stopped_out = True
+                return None
             except UnknownOutcome as exc:
                 self.note(f"{exc}: looking the stop {cid} up before anything is resent")
                 if self.look_up(cid, self.client.get_algo_order) is None and not self.own_stops():

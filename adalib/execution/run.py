@@ -11,6 +11,7 @@ candle, read and check the account, decide (``adalib.execution.decision``), reco
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -92,12 +93,13 @@ def preflight(out_dir: Path, journal: Journal, params: ExecutionParams) -> None:
         if summary.is_dir():
             raise IsADirectoryError(21, "a folder is in the way", str(summary))
         journal.write({"event": "run", "mode": params.mode, "symbol": params.symbol, "pid": os.getpid()})
-        probe = out_dir / f".{SUMMARY}.probe"
-        with probe.open("wb") as handle:
-            handle.write(b" " * 4096)
-            handle.flush()
-            os.fsync(handle.fileno())
-        probe.unlink()
+        handle, probe = tempfile.mkstemp(dir=out_dir, prefix=f".{SUMMARY}.probe-")
+        try:
+            os.write(handle, b" " * 4096)
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+            os.unlink(probe)
     except OSError as exc:
         what = exc.filename or out_dir
         raise ExecutionRefused(
@@ -261,6 +263,12 @@ def _run(
 
         rec.reach(intended, mark, before_close=rec.cancel_stops, before_open=before_open)
         summary["stop_order"] = rec.keep_stop(params.stop_loss)
+        if rec.stopped_out:  # as the backtest's stop at an open beyond P_stop: flat until the next candle
+            intended = Decimal(0)
+            summary.update(intended_qty="0", stopped=True)
+            journal.write({"event": "plan", "symbol": params.symbol, "candle_open_time": candle_iso,
+                           "direction": signal.direction, "intended_qty": "0", "stopped": True})  # fmt: skip
+            rec.reach(intended, mark, before_close=rec.cancel_stops, before_open=before_open)
     except BinanceError as exc:
         summary.update(status="mismatch", error=str(exc), position_after=_read_back(client, params.symbol))
         write_json(out_dir / SUMMARY, summary)
