@@ -19,10 +19,8 @@ import sys
 import polars as pl
 from timing import median_seconds
 
-from adalib.backtest import run_backtest
+from adalib.backtest import BacktestConfig, load_segment, run_backtest, sweep
 from adalib.data import cache_path, read_cache
-from adalib.segment import load_segment
-from adalib.sweep import sweep
 from adalib.util.paths import REPO_ROOT
 
 REPEATS = 30  # one backtest: median of this many runs
@@ -52,8 +50,10 @@ def main() -> None:
     for name, frame in frames.items():
         for mode, leverage in (("hold", 1.0), ("per_bar", 1.0), ("hold", 10.0)):
             args = {"mode": mode, "leverage": leverage}
-            seconds = median_seconds(lambda f=frame, a=args: run_backtest(f, **a), REPEATS, warm_up=True)
-            liquidated = run_backtest(frame, **args).metrics["liquidated"]
+            seconds = median_seconds(
+                lambda f=frame, a=args: run_backtest(f, BacktestConfig(**a)), REPEATS, warm_up=True
+            )
+            liquidated = run_backtest(frame, BacktestConfig(**args)).metrics["liquidated"]
             task = f"one backtest, {mode}, leverage {leverage:g}"
             print(f"| {name} | {frame.height} | {task} | 1 | {seconds * 1e3:.1f} ms | | {liquidated} |")
         table = sweep(frame, signal="y_hat", **GRID)

@@ -36,10 +36,9 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 
-from adalib.backtest import run_backtest
+from adalib.backtest import BacktestConfig, run_backtest, sweep
 from adalib.data import cache_path, read_cache
 from adalib.forecast import forecast_frame, load_weights
-from adalib.sweep import sweep
 from adalib.util.paths import REPO_ROOT
 
 CAPITAL = 10000.0
@@ -202,11 +201,13 @@ def agreement(vbt, frames: dict[str, pl.DataFrame]) -> bool:
         for k, (pf_k, fee_k, slip_k) in enumerate(CASES):
             r = run_backtest(
                 run,
-                mode=mode,
-                fee_rate=fee_k,
-                slippage_bps=slip_k,
-                position_fraction=pf_k,
-                initial_capital=CAPITAL,
+                BacktestConfig(
+                    mode=mode,
+                    fee_rate=fee_k,
+                    slippage_bps=slip_k,
+                    position_fraction=pf_k,
+                    initial_capital=CAPITAL,
+                ),
             )
             mine = orders[orders["col"] == k]
             n_vbt = int(np.sum(mine["idx"] % 2 == 0))  # entry orders sit at the open steps
@@ -251,7 +252,9 @@ def differences(vbt, frame: pl.DataFrame) -> None:
         ),
     ]
     for label, params, fraction, why in rows:
-        r = run_backtest(frame, mode="hold", fee_rate=0.0005, initial_capital=CAPITAL, **params)
+        r = run_backtest(
+            frame, BacktestConfig(mode="hold", fee_rate=0.0005, initial_capital=CAPITAL, **params)
+        )
         mine = r.metrics["final_equity"]
         if fraction is None:
             print(
@@ -304,7 +307,9 @@ def main() -> int:
     for mode in ("hold", "per_bar"):
         args = (vbt, full, signals, mode == "per_bar", 0.0005, 2.0, 0.99)
         tasks[f"one backtest, {mode}"] = {
-            "adalib": lambda m=mode: run_backtest(full, mode=m, initial_capital=CAPITAL, **one),
+            "adalib": lambda m=mode: run_backtest(
+                full, BacktestConfig(mode=m, initial_capital=CAPITAL, **one)
+            ),
             "vectorbt Portfolio": lambda a=args: vbt_backtest(*a),
             "vectorbt kernels": lambda a=args: vbt_backtest(*a, kernels=True),
         }

@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from adalib.backtest import run_backtest
+from adalib.backtest import BacktestConfig, run_backtest
 from adalib.data import synthetic_candles
 
 START = datetime(2024, 3, 1, tzinfo=UTC)
@@ -53,7 +53,9 @@ def product_identity(frame: pl.DataFrame) -> float:
 @FAST
 @given(markets())
 def test_per_bar_without_costs_is_the_product_of_candle_returns(frame: pl.DataFrame) -> None:
-    res = run_backtest(frame, mode="per_bar", fee_rate=0.0, leverage=1.0, maintenance_margin_rate=0.0)
+    res = run_backtest(
+        frame, BacktestConfig(mode="per_bar", fee_rate=0.0, leverage=1.0, maintenance_margin_rate=0.0)
+    )
     assume(res.metrics["liquidated"] == 0)  # a short at leverage 1 liquidates only if the price doubles
     assert abs(res.metrics["final_equity"] - product_identity(frame)) <= 1e-9 * product_identity(frame)
 
@@ -62,7 +64,7 @@ def test_product_identity_on_a_long_synthetic_series() -> None:
     candles = synthetic_candles(2000, seed=5)
     signals = np.random.default_rng(5).choice([-1, 0, 1], size=candles.height)
     frame = candles.with_columns(direction=pl.Series(signals, dtype=pl.Int8))
-    res = run_backtest(frame, mode="per_bar", fee_rate=0.0)
+    res = run_backtest(frame, BacktestConfig(mode="per_bar", fee_rate=0.0))
     assert abs(res.metrics["final_equity"] / product_identity(frame) - 1) < 1e-9
 
 
@@ -80,14 +82,23 @@ def test_changing_signals_after_t_never_changes_the_past(frame, data, mode, fee,
         direction=pl.Series(frame["direction"].to_list()[: t + 1] + tail, dtype=pl.Int8)
     )
     args = dict(mode=mode, fee_rate=fee, leverage=leverage, funding_rate_8h=0.0003, slippage_bps=2.0)
-    a, b = run_backtest(frame, **args).equity, run_backtest(changed, **args).equity
+    a, b = (
+        run_backtest(frame, BacktestConfig(**args)).equity,
+        run_backtest(changed, BacktestConfig(**args)).equity,
+    )
     assert a["position"].to_list()[: t + 2] == b["position"].to_list()[: t + 2]
     assert a["equity"].to_list()[: t + 1] == b["equity"].to_list()[: t + 1]
     costless = dict(mode=mode, fee_rate=0.0, leverage=leverage, funding_rate_8h=0.0003)
-    a, b = run_backtest(frame, **costless).equity, run_backtest(changed, **costless).equity
+    a, b = (
+        run_backtest(frame, BacktestConfig(**costless)).equity,
+        run_backtest(changed, BacktestConfig(**costless)).equity,
+    )
     assert a["equity"].to_list()[: t + 2] == b["equity"].to_list()[: t + 2]
     if mode == "per_bar":
-        a, b = run_backtest(frame, **args).equity, run_backtest(changed, **args).equity
+        a, b = (
+            run_backtest(frame, BacktestConfig(**args)).equity,
+            run_backtest(changed, BacktestConfig(**args)).equity,
+        )
         assert a["equity"].to_list()[: t + 2] == b["equity"].to_list()[: t + 2]
 
 
@@ -97,11 +108,13 @@ def test_equity_stays_positive_without_leverage(frame, mode, leverage_below_one,
     """Leverage <= 1 and part of the equity kept aside: even a liquidation cannot empty the account."""
     res = run_backtest(
         frame,
-        mode=mode,
-        leverage=max(leverage_below_one, 0.05),
-        position_fraction=fraction,
-        fee_rate=fee,
-        funding_rate_8h=0.0001,
+        BacktestConfig(
+            mode=mode,
+            leverage=max(leverage_below_one, 0.05),
+            position_fraction=fraction,
+            fee_rate=fee,
+            funding_rate_8h=0.0001,
+        ),
     )
     assert (res.equity["equity"] > 0).all()
 
@@ -110,7 +123,7 @@ def test_equity_stays_positive_without_leverage(frame, mode, leverage_below_one,
 @given(markets(), modes)
 def test_long_only_at_leverage_one_never_liquidates_nor_empties(frame, mode) -> None:
     long_only = frame.with_columns(pl.col("direction").abs())
-    res = run_backtest(long_only, mode=mode, leverage=1.0, fee_rate=0.001)
+    res = run_backtest(long_only, BacktestConfig(mode=mode, leverage=1.0, fee_rate=0.001))
     assert res.metrics["liquidated"] == 0 and (res.equity["equity"] > 0).all()
 
 
@@ -126,8 +139,8 @@ def test_long_only_at_leverage_one_never_liquidates_nor_empties(frame, mode) -> 
 def test_higher_fees_never_raise_final_equity(frame, mode, fee_a, fee_b, leverage, funding) -> None:
     low, high = sorted((fee_a, fee_b))
     args = dict(mode=mode, leverage=leverage, position_fraction=0.9, funding_rate_8h=funding)
-    cheap = run_backtest(frame, fee_rate=low, **args).metrics["final_equity"]
-    dear = run_backtest(frame, fee_rate=high, **args).metrics["final_equity"]
+    cheap = run_backtest(frame, BacktestConfig(fee_rate=low, **args)).metrics["final_equity"]
+    dear = run_backtest(frame, BacktestConfig(fee_rate=high, **args)).metrics["final_equity"]
     assert dear <= cheap * (1 + 1e-12)
 
 
@@ -136,12 +149,14 @@ def test_higher_fees_never_raise_final_equity(frame, mode, fee_a, fee_b, leverag
 def test_trade_pnl_adds_up_to_the_equity_change(frame, mode, fee, leverage) -> None:
     res = run_backtest(
         frame,
-        mode=mode,
-        fee_rate=fee,
-        leverage=leverage,
-        funding_rate_8h=0.0002,
-        slippage_bps=3.0,
-        position_fraction=0.7,
+        BacktestConfig(
+            mode=mode,
+            fee_rate=fee,
+            leverage=leverage,
+            funding_rate_8h=0.0002,
+            slippage_bps=3.0,
+            position_fraction=0.7,
+        ),
     )
     total = res.trades["pnl"].sum()
     assert abs(res.metrics["final_equity"] - 10000 - total) <= 1e-9 * 10000
@@ -162,8 +177,12 @@ def test_trade_pnl_adds_up_to_the_equity_change(frame, mode, fee, leverage) -> N
 @FAST
 @given(markets(), modes)
 def test_only_fraction_times_leverage_matters_without_liquidation(frame, mode) -> None:
-    half = run_backtest(frame, mode=mode, leverage=2.0, position_fraction=0.5, fee_rate=0.0005)
+    half = run_backtest(
+        frame, BacktestConfig(mode=mode, leverage=2.0, position_fraction=0.5, fee_rate=0.0005)
+    )
     assume(half.metrics["liquidated"] == 0)
-    whole = run_backtest(frame, mode=mode, leverage=1.0, position_fraction=1.0, fee_rate=0.0005)
+    whole = run_backtest(
+        frame, BacktestConfig(mode=mode, leverage=1.0, position_fraction=1.0, fee_rate=0.0005)
+    )
     assume(whole.metrics["liquidated"] == 0)
     assert np.allclose(half.equity["equity"], whole.equity["equity"], rtol=1e-12)

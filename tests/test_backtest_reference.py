@@ -1,10 +1,7 @@
-"""The engine against an independent, plain candle-by-candle reading of contract section 3.
-
-``reference_backtest`` below shares no code with ``adalib.backtest``: it walks the candles
-one at a time with an explicit book (cash, open trade), lists funding events hour by hour,
-and checks liquidation on each held candle. Engine and loop must agree to 1e-9 (relative)
-on every trade, every equity row and the final equity, on synthetic data (always) and on
-the real ADAUSDT candles (when the cache exists).
+"""The engine against the reference loop (``adalib.backtest.reference``), the plain candle-by-candle
+reading of contract section 3: they share the input checks and the metrics, not the accounting.
+Engine and loop must agree to 1e-9 (relative) on every trade, every equity row and the final equity,
+on synthetic data (always) and on the real ADAUSDT candles (when the cache exists).
 """
 
 from __future__ import annotations
@@ -14,127 +11,46 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_backtest_properties import markets
 
-from adalib.backtest import run_backtest
+from adalib.backtest import BacktestConfig, reference_backtest, run_backtest
 from adalib.data import synthetic_candles
 
-HOUR = timedelta(hours=1)
-FUNDING_HOURS = (0, 8, 16)
 
-
-def reference_backtest(candles: pl.DataFrame, signals, cfg: dict) -> tuple[list[dict], list[tuple]]:
-    """Candle loop: returns (trades as dicts, equity rows as (position, equity))."""
-    rows = candles.to_dicts()
-    step = rows[1]["open_time"] - rows[0]["open_time"]
-    slip = cfg["slippage_bps"] / 1e4
-    fee, lev, frac = cfg["fee_rate"], cfg["leverage"], cfg["position_fraction"]
-    mmr, rate = cfg["maintenance_margin_rate"], cfg["funding_rate_8h"]
-    cash, book, trades, equity = cfg["initial_capital"], None, [], []
-    for u, c in enumerate(rows):
-        want = signals[u - 1] if u > 0 else 0  # the position for candle u is the previous signal
-        if book is None and want != 0 and cash > 0:  # open at this candle's open
-            entry = c["open"] * (1 + want * slip)
-            margin = frac * cash
-            qty = margin * lev / entry
-            liq = entry * (1 - 1 / lev) / (1 - mmr) if want > 0 else entry * (1 + 1 / lev) / (1 + mmr)
-            book = dict(
-                side=want,
-                entry=entry,
-                qty=qty,
-                margin=margin,
-                cash_before=cash,
-                liq=liq,
-                entry_time=c["open_time"],
-                entry_fee=fee * qty * entry,
-                funding=0.0,
-            )
-        if book is None:
-            equity.append((0.0, cash))
-            continue
-        s, qty = book["side"], book["qty"]
-        position = s * qty
-        if (s > 0 and c["low"] <= book["liq"]) or (s < 0 and c["high"] >= book["liq"]):
-            cash -= book["margin"]
-            trades.append(
-                dict(
-                    entry_time=book["entry_time"],
-                    exit_time=c["open_time"] + step,
-                    side=s,
-                    qty=qty,
-                    entry_price=book["entry"],
-                    exit_price=book["liq"],
-                    fees=book["entry_fee"],
-                    funding=book["funding"],
-                    pnl=-book["margin"],
-                    ret=-book["margin"] / book["cash_before"],
-                    liquidated=True,
-                )
-            )
-            book = None
-            equity.append((position, cash))
-            continue
-        hours = [c["open_time"] + k * HOUR for k in range(int(step / HOUR))]
-        events = [h for h in hours if h.hour in FUNDING_HOURS and h > book["entry_time"]]
-        book["funding"] += sum(s * qty * c["open"] * rate for _ in events)
-        leaving = cfg["mode"] == "per_bar" or u == len(rows) - 1 or signals[u] != s
-        if leaving:
-            exit_fill = c["close"] * (1 - s * slip)
-            fees = book["entry_fee"] + fee * qty * exit_fill
-            pnl = s * qty * (exit_fill - book["entry"]) - fees - book["funding"]
-            cash += pnl
-            trades.append(
-                dict(
-                    entry_time=book["entry_time"],
-                    exit_time=c["open_time"] + step,
-                    side=s,
-                    qty=qty,
-                    entry_price=book["entry"],
-                    exit_price=exit_fill,
-                    fees=fees,
-                    funding=book["funding"],
-                    pnl=pnl,
-                    ret=pnl / book["cash_before"],
-                    liquidated=False,
-                )
-            )
-            book = None
-            equity.append((position, cash))
-        else:
-            mark = cash + s * qty * (c["close"] - book["entry"]) - book["entry_fee"] - book["funding"]
-            equity.append((position, mark))
-    return trades, equity
-
-
-def assert_same(candles: pl.DataFrame, signals: np.ndarray, cfg: dict) -> None:
+def assert_same(candles: pl.DataFrame, signals: np.ndarray, cfg: BacktestConfig, funding=None) -> None:
+    """Engine and reference loop agree on every trade, every equity row and the metrics."""
     frame = candles.select("open_time", "open", "high", "low", "close").with_columns(
         direction=pl.Series(signals, dtype=pl.Int8)
     )
-    res = run_backtest(frame, **cfg)
-    ref_trades, ref_equity = reference_backtest(candles, [int(x) for x in signals], cfg)
-    eq = np.array([e for _, e in ref_equity])
-    pos = np.array([p for p, _ in ref_equity])
+    res = run_backtest(frame, cfg, funding=funding)
+    ref = reference_backtest(frame, cfg, funding=funding)
+    scale = cfg.initial_capital
     np.testing.assert_allclose(
-        res.equity["equity"].to_numpy(), eq, rtol=1e-9, atol=1e-9 * cfg["initial_capital"]
+        res.equity["equity"].to_numpy(), ref.equity["equity"].to_numpy(), rtol=1e-9, atol=1e-9 * scale
     )
-    np.testing.assert_allclose(res.equity["position"].to_numpy(), pos, rtol=1e-9, atol=1e-12)
-    assert abs(res.metrics["final_equity"] - eq[-1]) <= 1e-9 * max(abs(eq[-1]), 1e-9 * cfg["initial_capital"])
-    assert res.trades.height == len(ref_trades)
-    if ref_trades:
-        ref = pl.DataFrame(ref_trades).rename({"ret": "return"})
-        got = res.trades
-        for col in ("entry_time", "exit_time", "side", "liquidated"):
-            assert got[col].to_list() == ref[col].to_list(), col
-        for col in ("qty", "entry_price", "exit_price", "fees", "funding", "pnl", "return"):
-            scale = np.abs(ref[col].to_numpy()).max() + 1e-300
-            np.testing.assert_allclose(
-                got[col].to_numpy(), ref[col].to_numpy(), rtol=1e-9, atol=1e-12 * scale
-            )
-    assert res.metrics["n_trades"] == len(ref_trades)
-    assert res.metrics["liquidated"] == sum(t["liquidated"] for t in ref_trades)
+    np.testing.assert_allclose(
+        res.equity["position"].to_numpy(), ref.equity["position"].to_numpy(), rtol=1e-9, atol=1e-12
+    )
+    assert res.equity["open_time"].equals(ref.equity["open_time"])
+    assert res.trades.height == ref.trades.height
+    for col in ("entry_time", "exit_time", "side", "liquidated", "stopped"):
+        assert res.trades[col].to_list() == ref.trades[col].to_list(), col
+    for col in ("qty", "entry_price", "exit_price", "fees", "funding", "pnl", "return"):
+        want = ref.trades[col].to_numpy()
+        top = np.abs(want).max() if want.size else 0.0
+        np.testing.assert_allclose(res.trades[col].to_numpy(), want, rtol=1e-9, atol=1e-12 * top + 1e-300)
+    for key, value in ref.metrics.items():
+        got = res.metrics[key]
+        if value is None or got is None:
+            assert got is value, key
+        else:
+            assert got == pytest.approx(value, rel=1e-7, abs=1e-9), key
 
 
-def random_config(rng: np.random.Generator) -> dict:
-    return dict(
+def random_config(rng: np.random.Generator) -> BacktestConfig:
+    return BacktestConfig(
         mode=str(rng.choice(["hold", "per_bar"])),
         fee_rate=float(rng.choice([0.0, 0.00045, 0.0005, 0.002])),
         slippage_bps=float(rng.choice([0.0, 1.0, 5.0])),
@@ -142,6 +58,7 @@ def random_config(rng: np.random.Generator) -> dict:
         position_fraction=float(rng.choice([0.3, 1.0])),
         maintenance_margin_rate=float(rng.choice([0.0, 0.005, 0.02])),
         funding_rate_8h=float(rng.choice([0.0, 0.0001, -0.0003])),
+        stop_loss=[None, 0.02, 0.1][int(rng.integers(3))],
         initial_capital=float(rng.choice([1.0, 10000.0])),
     )
 
@@ -170,7 +87,7 @@ def test_loop_agreement_covers_liquidations_and_ruin() -> None:
     rng = np.random.default_rng(0)
     signals = random_signals(rng, candles.height)
     for frac in (0.5, 1.0):
-        cfg = dict(
+        cfg = BacktestConfig(
             mode="hold",
             fee_rate=0.0005,
             slippage_bps=2.0,
@@ -180,7 +97,7 @@ def test_loop_agreement_covers_liquidations_and_ruin() -> None:
             funding_rate_8h=0.0001,
             initial_capital=10000.0,
         )
-        res = run_backtest(candles.with_columns(direction=pl.Series(signals, dtype=pl.Int8)), **cfg)
+        res = run_backtest(candles.with_columns(direction=pl.Series(signals, dtype=pl.Int8)), cfg)
         liquidated = res.trades.filter("liquidated")
         assert liquidated.height >= (2 if frac < 1 else 1)
         if frac < 1:
@@ -196,7 +113,7 @@ def test_engine_matches_loop_on_real_data(real_candles: pl.DataFrame) -> None:
     for _ in range(6):
         assert_same(real_candles, random_signals(rng, real_candles.height), random_config(rng))
     # and liquidations on the real candles
-    cfg = dict(
+    cfg = BacktestConfig(
         mode="hold",
         fee_rate=0.0005,
         slippage_bps=1.0,
@@ -207,3 +124,51 @@ def test_engine_matches_loop_on_real_data(real_candles: pl.DataFrame) -> None:
         initial_capital=10000.0,
     )
     assert_same(real_candles, random_signals(rng, real_candles.height), cfg)
+    # and stops with a funding history of irregular instants (every 4 to 8 hours) and rates of either sign
+    first = real_candles["open_time"][0]
+    steps = rng.integers(4, 9, size=real_candles.height * 3)
+    hours = np.concatenate([[0], np.cumsum(steps)])
+    funding = pl.DataFrame(
+        {
+            "funding_time": [first + timedelta(hours=int(h)) for h in hours],
+            "funding_rate": rng.normal(0.0001, 0.0003, hours.size),
+        }
+    )
+    for stop in (0.03, 0.15):
+        cfg = BacktestConfig(leverage=5.0, stop_loss=stop, fee_rate=0.0005, slippage_bps=2.0)
+        assert_same(real_candles, random_signals(rng, real_candles.height), cfg, funding)
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> BacktestConfig:
+    return BacktestConfig(
+        mode=draw(st.sampled_from(["hold", "per_bar"])),
+        fee_rate=draw(st.sampled_from([0.0, 0.0005, 0.003])),
+        slippage_bps=draw(st.sampled_from([0.0, 3.0])),
+        leverage=draw(st.sampled_from([0.5, 1.0, 4.0, 20.0, 125.0])),
+        position_fraction=draw(st.sampled_from([0.25, 1.0])),
+        maintenance_margin_rate=draw(st.sampled_from([0.0, 0.005])),
+        funding_rate_8h=draw(st.sampled_from([0.0, 0.0001, -0.0005])),
+        stop_loss=draw(st.sampled_from([None, 0.01, 0.05, 0.3])),
+        initial_capital=draw(st.sampled_from([1.0, 10000.0])),
+    )
+
+
+@st.composite
+def histories(draw: st.DrawFn, frame: pl.DataFrame) -> pl.DataFrame:
+    """Funding events at irregular instants (1 to 8 hours apart) over the frame, rates of either sign."""
+    t = frame["open_time"][0] - timedelta(hours=draw(st.integers(0, 8)))
+    end = frame["open_time"][-1] + timedelta(hours=12)
+    times, rates = [], []
+    while t <= end:
+        times.append(t)
+        rates.append(draw(st.floats(-0.003, 0.003, allow_nan=False)))
+        t += timedelta(minutes=draw(st.integers(60, 480)))
+    return pl.DataFrame({"funding_time": times, "funding_rate": rates})
+
+
+@settings(max_examples=150, deadline=None)
+@given(markets(min_size=2, max_size=25), configs(), st.data())
+def test_engine_matches_loop_on_random_markets(frame: pl.DataFrame, cfg: BacktestConfig, data) -> None:
+    funding = data.draw(histories(frame)) if data.draw(st.booleans()) else None
+    assert_same(frame.drop("direction"), frame["direction"].to_numpy(), cfg, funding)

@@ -8,7 +8,14 @@ import polars as pl
 import pytest
 from contract_fields import BACKTEST_METRICS
 
-from adalib.backtest import EQUITY_SCHEMA, TRADE_SCHEMA, BacktestError, buy_and_hold, run_backtest
+from adalib.backtest import (
+    EQUITY_SCHEMA,
+    TRADE_SCHEMA,
+    BacktestConfig,
+    BacktestError,
+    buy_and_hold,
+    run_backtest,
+)
 
 H12 = timedelta(hours=12)
 JAN1 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -39,7 +46,7 @@ ZERO = dict(fee_rate=0.0, slippage_bps=0.0, leverage=1.0, funding_rate_8h=0.0)
 def test_fees_on_both_legs_per_bar_and_compounding() -> None:
     # s = [1, -1, 0]: flat in candle 0, long in candle 1, short in candle 2.
     frame = candles([(100, 101, 99, 100), (100, 111, 99, 110), (110, 111, 98, 99)], [1, -1, 0])
-    res = run_backtest(frame, mode="per_bar", fee_rate=0.001)
+    res = run_backtest(frame, BacktestConfig(mode="per_bar", fee_rate=0.001))
     t = res.trades.rows(named=True)
     # trade 1: qty = 10000 / 100 = 100; fees = 0.001*100*100 + 0.001*100*110 = 10 + 11 = 21
     #          pnl = 100 * (110 - 100) - 21 = 979; equity 10979
@@ -55,7 +62,7 @@ def test_fees_on_both_legs_per_bar_and_compounding() -> None:
     assert res.metrics["final_equity"] == approx(12056.0399)
     # the same signals in hold mode: the reversal closes the long at close_1, the short opens at open_2
     assert (
-        run_backtest(frame, mode="hold", fee_rate=0.001).equity["equity"].to_list()
+        run_backtest(frame, BacktestConfig(mode="hold", fee_rate=0.001)).equity["equity"].to_list()
         == res.equity["equity"].to_list()
     )
 
@@ -65,7 +72,7 @@ def test_slippage_moves_both_fills_against_the_trade() -> None:
     frame = candles(
         [(100, 101, 99, 100), (100, 106, 99, 105), (105, 121, 104, 120), (120, 121, 119, 120)], [1, 1, 0, 0]
     )
-    res = run_backtest(frame, mode="hold", slippage_bps=10.0, fee_rate=0.0)
+    res = run_backtest(frame, BacktestConfig(mode="hold", slippage_bps=10.0, fee_rate=0.0))
     (trade,) = res.trades.rows(named=True)
     entry, exit_ = 100 * (1 + 0.001), 120 * (1 - 0.001)  # 100.1 and 119.88
     qty = 10000 / entry
@@ -85,8 +92,7 @@ def test_slippage_moves_both_fills_against_the_trade() -> None:
     # a short: entry fills lower, exit higher
     short = run_backtest(
         frame.with_columns(direction=pl.Series([-1, -1, 0, 0], dtype=pl.Int8)),
-        slippage_bps=10.0,
-        fee_rate=0.0,
+        BacktestConfig(slippage_bps=10.0, fee_rate=0.0),
     ).trades.row(0, named=True)
     assert (short["entry_price"], short["exit_price"]) == (approx(99.9), approx(120.12))
 
@@ -98,7 +104,7 @@ def test_funding_events_strictly_inside_the_holding_period() -> None:
         [1, 1, 0, 0],
         start=JAN1 + H12,
     )
-    res = run_backtest(frame, mode="hold", fee_rate=0.0, funding_rate_8h=0.001)
+    res = run_backtest(frame, BacktestConfig(mode="hold", fee_rate=0.0, funding_rate_8h=0.001))
     (trade,) = res.trades.rows(named=True)
     # events: 01-02 00:00 = the entry instant (excluded), 01-02 08:00 (in candle 1, priced at open 100),
     # 01-02 16:00 (in candle 2, priced at open 102); 01-03 00:00 = the exit instant (excluded)
@@ -116,8 +122,7 @@ def test_funding_events_strictly_inside_the_holding_period() -> None:
     # a short receives a positive rate
     short = run_backtest(
         frame.with_columns(direction=pl.Series([-1, -1, 0, 0], dtype=pl.Int8)),
-        fee_rate=0.0,
-        funding_rate_8h=0.001,
+        BacktestConfig(fee_rate=0.0, funding_rate_8h=0.001),
     ).trades.row(0, named=True)
     assert short["funding"] == approx(-20.2)
     assert short["pnl"] == approx(100 * (100 - 105) + 20.2)
@@ -130,7 +135,7 @@ def test_per_bar_funding_one_event_per_12h_candle() -> None:
         [1, 1, 1, 0],
         start=JAN1 + H12,
     )
-    res = run_backtest(frame, mode="per_bar", fee_rate=0.0, funding_rate_8h=0.0005)
+    res = run_backtest(frame, BacktestConfig(mode="per_bar", fee_rate=0.0, funding_rate_8h=0.0005))
     # each trade: qty * price = the equity before it, one event: 0.0005 * equity; equity falls 0.05% a candle
     assert res.trades["funding"].to_list() == [
         approx(0.0005 * 10000),
@@ -148,12 +153,14 @@ def test_liquidation_long_then_new_trade_in_hold_mode() -> None:
     )
     res = run_backtest(
         frame,
-        mode="hold",
-        leverage=10.0,
-        position_fraction=0.5,
-        fee_rate=0.001,
-        funding_rate_8h=0.0001,
-        maintenance_margin_rate=0.005,
+        BacktestConfig(
+            mode="hold",
+            leverage=10.0,
+            position_fraction=0.5,
+            fee_rate=0.001,
+            funding_rate_8h=0.0001,
+            maintenance_margin_rate=0.005,
+        ),
     )
     first, second = res.trades.rows(named=True)
     # trade 1 enters at open_1 = 100 (01-01 12:00): margin 5000, qty 500, entry fee 50
@@ -188,7 +195,9 @@ def test_liquidation_short_at_full_margin_ends_trading() -> None:
         ],
         [-1, -1, 1, 1, -1],
     )
-    res = run_backtest(frame, mode="hold", leverage=5.0, maintenance_margin_rate=0.0, fee_rate=0.0)
+    res = run_backtest(
+        frame, BacktestConfig(mode="hold", leverage=5.0, maintenance_margin_rate=0.0, fee_rate=0.0)
+    )
     (trade,) = res.trades.rows(named=True)
     assert trade["liquidated"] and trade["exit_price"] == approx(120) and trade["pnl"] == approx(-10000)
     # equity is 0 from the close of candle 2; s_2 = 1 would open a long at open_3, but nothing opens
@@ -197,9 +206,9 @@ def test_liquidation_short_at_full_margin_ends_trading() -> None:
     assert res.metrics["n_trades"] == 1 and res.metrics["final_equity"] == 0
     # per_bar at full margin: the same ruin
     assert (
-        run_backtest(frame, mode="per_bar", leverage=5.0, maintenance_margin_rate=0.0, fee_rate=0.0).metrics[
-            "final_equity"
-        ]
+        run_backtest(
+            frame, BacktestConfig(mode="per_bar", leverage=5.0, maintenance_margin_rate=0.0, fee_rate=0.0)
+        ).metrics["final_equity"]
         == 0
     )
 
@@ -216,7 +225,7 @@ def test_reversal_zero_exit_final_close_and_last_signal_never_traded() -> None:
     # hold, s = [1, 1, -1, 0, -1, 1]: long open_1..close_2 (reversal at close_2), short open_3..close_3
     # (zero signal at close_3), flat in 4? no: s_3 = 0 so flat in candle 4, short open_5..close_5 (final
     # candle), and s_5 = 1 is never traded
-    res = run_backtest(candles(rows, [1, 1, -1, 0, -1, 1]), mode="hold", fee_rate=0.0)
+    res = run_backtest(candles(rows, [1, 1, -1, 0, -1, 1]), BacktestConfig(mode="hold", fee_rate=0.0))
     trades = res.trades.select("entry_time", "exit_time", "side", "entry_price", "exit_price").rows()
     assert trades == [
         (JAN1 + H12, JAN1 + 3 * H12, 1, 100, 104),
@@ -236,7 +245,7 @@ def test_reversal_zero_exit_final_close_and_last_signal_never_traded() -> None:
     ]
     assert res.metrics["exposure"] == approx(4 / 6)
     # final open position: s = [1, 1, 1, 1, 1, 1] holds one trade from open_1 to the final close
-    (only,) = run_backtest(candles(rows, [1] * 6), fee_rate=0.0).trades.rows(named=True)
+    (only,) = run_backtest(candles(rows, [1] * 6), BacktestConfig(fee_rate=0.0)).trades.rows(named=True)
     assert (only["entry_time"], only["exit_time"], only["exit_price"]) == (JAN1 + H12, JAN1 + 6 * H12, 98)
     # s_{T-1} alone is never traded
     assert run_backtest(candles(rows, [0, 0, 0, 0, 0, 1])).trades.height == 0
@@ -244,14 +253,14 @@ def test_reversal_zero_exit_final_close_and_last_signal_never_traded() -> None:
 
 def test_buy_and_hold_benchmark() -> None:
     rows = [(100, 101, 99, 100), (101, 103, 99, 102), (102, 105, 101, 104), (104, 105, 99, 110)]
-    bh = buy_and_hold(candles(rows, [0, 0, 0, 0]), fee_rate=0.001)
+    bh = buy_and_hold(candles(rows, [0, 0, 0, 0]), BacktestConfig(fee_rate=0.001))
     # long from open_1 = 101 to close_3 = 110: qty = 10000 / 101, fees on both legs
     qty = 10000 / 101
     assert bh.metrics["final_equity"] == approx(10000 + qty * 9 - 0.001 * qty * (101 + 110))
     assert bh.metrics["buy_hold_return"] == approx(110 / 101 - 1)
-    assert buy_and_hold(candles(rows, [0, 0, 0, 0]), fee_rate=0.0).metrics["total_return"] == approx(
-        110 / 101 - 1
-    )
+    assert buy_and_hold(candles(rows, [0, 0, 0, 0]), BacktestConfig(fee_rate=0.0)).metrics[
+        "total_return"
+    ] == approx(110 / 101 - 1)
 
 
 def test_output_layout_matches_the_contract() -> None:
@@ -285,7 +294,7 @@ GOOD = candles([(100, 101, 99, 100)] * 3, [1, 0, 0])
 )
 def test_bad_parameters_fail_with_one_clear_error(kwargs: dict, message: str) -> None:
     with pytest.raises(BacktestError, match=message):
-        run_backtest(GOOD, **kwargs)
+        run_backtest(GOOD, BacktestConfig(**kwargs))
 
 
 @pytest.mark.parametrize(

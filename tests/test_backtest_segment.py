@@ -10,10 +10,17 @@ import numpy as np
 import polars as pl
 import pytest
 
-from adalib.backtest import TRADE_SCHEMA, run_backtest, save_backtest
+from adalib.backtest import (
+    TRADE_SCHEMA,
+    BacktestConfig,
+    ForecastsError,
+    load_segment,
+    run_backtest,
+    save_backtest,
+    walk_forward_signal,
+)
 from adalib.data import synthetic_candles
 from adalib.forecast import forecast_frame, lagged_returns, load_weights, save_weights, train_forecaster
-from adalib.segment import ForecastsError, load_segment, walk_forward_signal
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +133,7 @@ def test_walk_forward_signal_uses_no_future_data(setup) -> None:
 def test_save_backtest_writes_the_contract_files(setup, tmp_path: Path) -> None:
     candles, _, weights = setup
     seg = load_segment(candles, forecasts_path=None, output_dir="/nonexistent", weights_path=weights)
-    result = run_backtest(seg.frame, leverage=2.0)
+    result = run_backtest(seg.frame, BacktestConfig(leverage=2.0))
     paths = save_backtest(result, tmp_path, {"data_source": "synthetic", "mode": "hold"})
     assert [p.name for p in paths] == ["trades.parquet", "equity.parquet", "backtest_metrics.json"]
     assert pl.read_parquet(paths[0]).schema == pl.Schema(TRADE_SCHEMA)

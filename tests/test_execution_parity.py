@@ -13,7 +13,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from adalib.backtest import run_backtest
+from adalib.backtest import BacktestConfig, run_backtest
 from adalib.binance.rules import ADAUSDT_ASSUMED_INFO, SymbolRules
 from adalib.data import synthetic_candles
 from adalib.execution import Account, decide, signal_from
@@ -44,7 +44,7 @@ def backtest_sides(candles: pl.DataFrame, forecaster: Forecaster, threshold: flo
     """The sign of the backtest's position in each candle (hold mode, the whole history)."""
     forecasts = forecast_frame(candles, forecaster, threshold=threshold)
     frame = forecasts.select("open_time", "direction").join(candles, on="open_time")
-    equity = run_backtest(frame, mode="hold", leverage=1.0).equity
+    equity = run_backtest(frame, BacktestConfig(mode="hold", leverage=1.0)).equity
     return equity["position"].sign().cast(pl.Int8).to_list()
 
 

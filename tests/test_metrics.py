@@ -10,18 +10,16 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from adalib.metrics import (
+from adalib.backtest import (
     PERIODS_PER_YEAR,
-    drawdown,
-    format_metric,
-    metrics_table,
-    monthly_returns,
     period_returns,
     probabilistic_sharpe,
     return_significance,
     rolling_sharpe,
-    sharpe_t_stat,
 )
+from adalib.backtest.metrics import metrics_table
+from adalib.backtest.returns import drawdown, format_metric, monthly_returns
+from adalib.backtest.significance import sharpe_t_stat
 
 
 def equity_rows(equity: list[float], position: list[float], opens=None, closes=None) -> pl.DataFrame:

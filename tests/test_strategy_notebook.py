@@ -15,7 +15,7 @@ from notebook_support import check_layout, execute
 
 from adalib.backtest import EQUITY_SCHEMA, TRADE_SCHEMA, run_backtest
 from adalib.data import load_candles
-from adalib.segment import load_segment
+from adalib.backtest import load_segment
 
 NAME = "ADA_StrategyImplementation"
 PARAMETERS = {

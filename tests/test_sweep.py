@@ -10,10 +10,16 @@ import pytest
 from contract_fields import BACKTEST_METRICS
 from scipy import stats
 
-from adalib.backtest import BacktestError, run_backtest
+from adalib.backtest import (
+    PERIODS_PER_YEAR,
+    BacktestConfig,
+    BacktestError,
+    deflated_sharpe,
+    run_backtest,
+    sweep,
+)
+from adalib.backtest.significance import EULER_GAMMA, deflated_sharpe_ratio, expected_max_sharpe
 from adalib.data import synthetic_candles
-from adalib.metrics import PERIODS_PER_YEAR
-from adalib.sweep import EULER_GAMMA, deflated_sharpe, deflated_sharpe_ratio, expected_max_sharpe, sweep
 
 
 @pytest.fixture(scope="module")
@@ -54,12 +60,14 @@ def test_every_row_equals_its_own_backtest(frame: pl.DataFrame) -> None:
         )
         res = run_backtest(
             frame.with_columns(direction=signal),
-            mode=row["mode"],
-            fee_rate=row["fee_rate"],
-            slippage_bps=row["slippage_bps"],
-            leverage=row["leverage"],
-            position_fraction=0.6,
-            funding_rate_8h=row["funding_rate_8h"],
+            BacktestConfig(
+                mode=row["mode"],
+                fee_rate=row["fee_rate"],
+                slippage_bps=row["slippage_bps"],
+                leverage=row["leverage"],
+                position_fraction=0.6,
+                funding_rate_8h=row["funding_rate_8h"],
+            ),
         )
         for key in BACKTEST_METRICS:
             expected = res.metrics[key]

@@ -180,8 +180,8 @@ class BinanceClient:
                     store[lower[len(prefix) :]] = int(value)
 
     def _log(self, entry: dict[str, Any]) -> None:
-        if self.journal is not None:
-            self.journal.write(entry)
+        if self.journal is not None:  # a request that can change the account is fsynced, a read flushed
+            self.journal.write(entry, sync=entry["method"] != "GET")
 
     def request(
         self,

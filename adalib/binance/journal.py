@@ -55,8 +55,9 @@ class Journal:
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
 
-    def write(self, entry: dict[str, Any]) -> None:
-        """Append ``entry`` (with a ``time`` field first) as one line; flushed and fsynced.
+    def write(self, entry: dict[str, Any], *, sync: bool = True) -> None:
+        """Append ``entry`` (with a ``time`` field first) as one line, flushed; fsynced unless
+        ``sync=False`` (read-only requests, whose loss a crash cannot make harmful).
 
         If the file ends inside a line (a torn write), a newline is written first.
         """
@@ -75,7 +76,8 @@ class Journal:
                         line = b"\n" + line
                 handle.write(line)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if sync:
+                    os.fsync(handle.fileno())
 
     def read(self) -> list[dict[str, Any]]:
         """All entries written so far (empty if the file does not exist).

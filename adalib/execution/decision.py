@@ -135,6 +135,10 @@ def target_quantity(
     """
     if direction == 0:
         return Decimal(0), "direction 0 (|y_hat| <= threshold): the target is flat"
+    if available_balance <= 0:
+        return Decimal(
+            0
+        ), f"availableBalance {decimal_str(available_balance)} USDT: no margin, no position is opened"
     divisor = 1 + FEE_BUFFER * leverage
     budget = to_decimal(position_fraction) * available_balance * leverage / divisor
     notional = min(budget, to_decimal(max_notional))
@@ -164,15 +168,20 @@ def cap_quantity(mark_price: Decimal, rules: SymbolRules, max_notional: float) -
     return rules.round_qty(to_decimal(max_notional) / mark_price)
 
 
-def intended_position(position_amt: Decimal, target_qty: Decimal, cap_qty: Decimal) -> Decimal:
-    """The position the run aims at: the target, except that a same-side position is kept, and
-    reduced to the cap if it is larger (contract section 4, step 4).
+def intended_position(
+    position_amt: Decimal, target_qty: Decimal, cap_qty: Decimal, direction: int | None = None
+) -> Decimal:
+    """The position the run aims at: the target, except that a position on the signal's side
+    (``direction``, default the target's sign) is kept, and reduced to the cap if it is larger
+    (contract section 4, step 4). A target sized to zero (no free margin) keeps it too.
 
     >>> intended_position(Decimal(-50000), Decimal(-2000), Decimal(2000)), intended_position(
-    ...     Decimal(300), Decimal(-2000), Decimal(2000))
-    (Decimal('-2000'), Decimal('-2000'))
+    ...     Decimal(300), Decimal(-2000), Decimal(2000)), intended_position(Decimal(300), Decimal(0),
+    ...     Decimal(2000), direction=1)
+    (Decimal('-2000'), Decimal('-2000'), Decimal('300'))
     """
-    held, wanted = _sign(position_amt), _sign(target_qty)
+    held = _sign(position_amt)
+    wanted = _sign(target_qty) if direction is None else direction
     if wanted != 0 and held == wanted:
         return wanted * min(abs(position_amt), cap_qty)
     return target_qty
@@ -244,7 +253,8 @@ def decide(
         position_fraction=position_fraction,
         max_notional=max_notional,
     )
-    intended = intended_position(account.position_amt, target, cap_quantity(mark_price, rules, max_notional))
+    cap = cap_quantity(mark_price, rules, max_notional)
+    intended = intended_position(account.position_amt, target, cap, signal.direction)
     if intended != target:
         how += f"; the open same-side position is kept at {decimal_str(intended)} (capped at max_notional)"
     orders = plan_orders(symbol, signal.open_time, account.position_amt, intended, rules)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from adalib.data.schema import Candles
+from adalib.data import Candles
 from adalib.forecast import FORECAST_SCHEMA, forecast_frame, load_weights, walk_forward_frame
 from adalib.util.paths import resolve_existing, resolve_output
 
@@ -156,7 +156,7 @@ def walk_forward_signal(candles: Candles | pl.DataFrame, frame: pl.DataFrame, *,
     candle t only (``adalib.forecast.walkforward``). Null where there is none: rows with fewer than
     ``WALK_FORWARD_MIN_TRAIN`` earlier usable rows, and the final candle (no target yet, so the
     walk-forward does not list it; its signal s_{T-1} is never traded). Use it as an alternative
-    signal column in ``adalib.sweep.sweep``.
+    signal column in ``adalib.backtest.sweep``.
     """
     candles = candles.frame if isinstance(candles, Candles) else candles
     wf = walk_forward_frame(candles, lags=lags, min_train=WALK_FORWARD_MIN_TRAIN)
