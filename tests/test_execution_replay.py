@@ -13,7 +13,8 @@ from adalib.execution.replay import replay_execution
 def replay(tmp_path_factory):
     folder = tmp_path_factory.mktemp("replay")
     weights = write_weights(folder, intercept=0.0, coef=(-0.3, 0.1))  # reversal-ish: both sides occur
-    return replay_execution(synthetic_candles(300, seed=5), weights, segment="all", last=40, position_fraction=0.5)
+    candles = synthetic_candles(300, seed=5)
+    return replay_execution(candles, weights, segment="all", last=40, position_fraction=0.5)
 
 
 def test_the_execution_holds_the_backtest_side_in_every_candle(replay):
@@ -29,7 +30,7 @@ def test_pnl_differences_add_up_to_fills_fees_and_size(replay):
     diff = trades["execution_pnl"] - trades["backtest_pnl"]
     parts = trades["fills"] + trades["fees"] + trades["size"]
     assert (diff - parts).abs().max() < 1e-6
-    # the fills differ by close_t vs open_{t+1}, which the synthetic series keeps equal: per unit, nothing else
+    # fills differ by close_t vs open_{t+1}, equal in the synthetic series: per unit, nothing else
     assert abs(summary["fills"]) < 1e-2 and abs(summary["fees"]) < 1e-2
     assert summary["execution_final_equity"] == pytest.approx(
         summary["initial_capital"] + summary["execution_pnl"], abs=1e-6

@@ -78,8 +78,14 @@ def _execution_trades(orders: list[dict], fee_rate: Decimal) -> list[dict]:
         signed = qty if order["side"] == "BUY" else -qty
         fee = fee_rate * qty * price
         if position == 0:
-            current = {"entry_time": order["time"], "side": 1 if signed > 0 else -1, "qty": qty,
-                       "entry_price": price, "fees": fee, "exit_notional": Decimal(0)}  # fmt: skip
+            current = {
+                "entry_time": order["time"],
+                "side": 1 if signed > 0 else -1,
+                "qty": qty,
+                "entry_price": price,
+                "fees": fee,
+                "exit_notional": Decimal(0),
+            }
         elif current is not None and (signed > 0) == (position > 0):
             current["entry_price"] = (current["entry_price"] * current["qty"] + price * qty) / (
                 current["qty"] + qty
@@ -128,22 +134,40 @@ def replay_execution(
     if seg.height < 2:
         raise ValueError(f"replay needs at least 2 candles in the segment, got {seg.height}")
     times = seg["open_time"].to_list()
-    config = BacktestConfig(mode="hold", fee_rate=fee_rate, leverage=float(leverage),
-                            position_fraction=position_fraction, initial_capital=initial_capital)  # fmt: skip
+    config = BacktestConfig(
+        mode="hold",
+        fee_rate=fee_rate,
+        leverage=float(leverage),
+        position_fraction=position_fraction,
+        initial_capital=initial_capital,
+    )
     backtest = run_backtest(seg, config)
     fee = to_decimal(fee_rate)
     sides, equity = [], []
     with tempfile.TemporaryDirectory(prefix="adalib-replay-") as folder:
-        exchange = FakeBinance(frame, balance=str(initial_capital), fee_rate=str(fee_rate), funding_rate="0",
-                               margin_type="ISOLATED", now=times[0] + AFTER_CLOSE)  # fmt: skip
+        exchange = FakeBinance(
+            frame,
+            balance=str(initial_capital),
+            fee_rate=str(fee_rate),
+            funding_rate="0",
+            margin_type="ISOLATED",
+            now=times[0] + AFTER_CLOSE,
+        )
         saved = {name: os.environ.get(name) for name in ("ADALIB_LOCK_DIR",)}
         os.environ["ADALIB_LOCK_DIR"] = str(Path(folder) / "locks")
         try:
             with exchange as fake:
                 keys = {API_KEY_ENV: fake.api_key, API_SECRET_ENV: fake.api_secret}
-                params = ExecutionParams(mode="testnet", base_url=fake.url, weights_path=weights_path,
-                                         leverage=leverage, position_fraction=position_fraction,
-                                         threshold=threshold, max_notional=1e9, output_dir=folder)  # fmt: skip
+                params = ExecutionParams(
+                    mode="testnet",
+                    base_url=fake.url,
+                    weights_path=weights_path,
+                    leverage=leverage,
+                    position_fraction=position_fraction,
+                    threshold=threshold,
+                    max_notional=1e9,
+                    output_dir=folder,
+                )
                 for i, start in enumerate(times[:-1]):
                     fake.set_time(start + AFTER_CLOSE)
                     result = run_execution(params, env=keys, out=lambda _: None)
@@ -156,8 +180,13 @@ def replay_execution(
                 client = BinanceClient(fake.url, api_key=fake.api_key, api_secret=fake.api_secret)
                 if fake.position_amt != 0:
                     side = "SELL" if fake.position_amt > 0 else "BUY"
-                    client.new_market_order("ADAUSDT", side, abs(fake.position_amt), client_order_id="replay-end",
-                                            reduce_only=True)  # fmt: skip
+                    client.new_market_order(
+                        "ADAUSDT",
+                        side,
+                        abs(fake.position_amt),
+                        client_order_id="replay-end",
+                        reduce_only=True,
+                    )
                 orders = [dict(o, time=o.get("updateTime")) for o in fake.orders]
                 final_equity = float(fake.wallet)
         finally:
@@ -173,7 +202,7 @@ def replay_execution(
             "backtest_side": [int((p > 0) - (p < 0)) for p in held],
             "execution_side": sides,
             "backtest_equity": backtest.equity["equity"].to_list()[1:],
-            "execution_equity": equity[1:] + [final_equity],
+            "execution_equity": [*equity[1:], final_equity],
         }
     )
     trades = _trade_table(backtest.trades, _execution_trades(orders, fee))
@@ -193,10 +222,22 @@ def _trade_table(bt: pl.DataFrame, ex: list[dict]) -> pl.DataFrame:
         fills = s * q_e * ((p_e_out - p_e_in) - (p_b_out - p_b_in))
         fees = -q_e * (float(e["fees"]) / q_e - b["fees"] / q_b)
         size = (q_e - q_b) * unit_b
-        rows.append({"entry_time": b["entry_time"], "side": s, "backtest_qty": q_b, "execution_qty": q_e,
-                     "backtest_entry": p_b_in, "execution_entry": p_e_in, "backtest_pnl": pnl_b,
-                     "execution_pnl": pnl_e, "fills": fills, "fees": fees, "size": size,
-                     "residual": pnl_e - pnl_b - fills - fees - size})  # fmt: skip
+        rows.append(
+            {
+                "entry_time": b["entry_time"],
+                "side": s,
+                "backtest_qty": q_b,
+                "execution_qty": q_e,
+                "backtest_entry": p_b_in,
+                "execution_entry": p_e_in,
+                "backtest_pnl": pnl_b,
+                "execution_pnl": pnl_e,
+                "fills": fills,
+                "fees": fees,
+                "size": size,
+                "residual": pnl_e - pnl_b - fills - fees - size,
+            }
+        )
     return pl.DataFrame(rows) if rows else pl.DataFrame()
 
 
@@ -208,8 +249,10 @@ def _summary(
     initial: float,
 ) -> dict[str, float | int]:
     same = int((per_candle["backtest_side"] == per_candle["execution_side"]).sum())
-    totals = {name: float(trades[name].sum()) if trades.height else 0.0 for name in
-              ("backtest_pnl", "execution_pnl", "fills", "fees", "size", "residual")}  # fmt: skip
+    totals = {
+        name: float(trades[name].sum()) if trades.height else 0.0
+        for name in ("backtest_pnl", "execution_pnl", "fills", "fees", "size", "residual")
+    }
     return {
         **totals,
         "candles": per_candle.height,
