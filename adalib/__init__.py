@@ -69,6 +69,8 @@ _EXPORTS: dict[str, str] = {
     "ExecutionMismatch": "adalib.execution",
     "run_execution": "adalib.execution",
     "reversal_candles": "adalib.execution",
+    "after_close": "adalib.execution",
+    "replay_execution": "adalib.execution",
     "research_findings": "adalib.execution",
     # binance
     "BinanceClient": "adalib.binance",
@@ -76,6 +78,8 @@ _EXPORTS: dict[str, str] = {
     "Journal": "adalib.binance",
     "journal_frame": "adalib.binance",
     # reports
+    "setup_charts": "adalib.report",
+    "show_data_banner": "adalib.report",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -116,6 +120,8 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         ExecutionParams,
         ExecutionRefused,
         ExecutionResult,
+        after_close,
+        replay_execution,
         research_findings,
         reversal_candles,
         run_execution,
@@ -130,6 +136,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         train_forecaster,
         walk_forward_frame,
     )
+    from adalib.report import setup_charts, show_data_banner
 
 
 def __getattr__(name: str) -> Any:

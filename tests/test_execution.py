@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import polars as pl
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -87,7 +86,12 @@ def test_target_obeys_the_caps_and_the_filters(direction, balance, mark, leverag
     assert size == 0 or (size >= ADA.min_qty and size * mark >= ADA.min_notional and size <= 10 * ADA.max_qty)
     budget = min(margin, Decimal(str(cap)))
     if direction and budget / mark >= ADA.min_qty + 1 and (budget / mark - 1) * mark >= ADA.min_notional:
-        assert size > min(budget / mark, 10 * ADA.max_qty) - ADA.step_size  # rounded down by less than a step
+        drop = (
+            max(ADA.min_qty, ADA.min_notional / mark) if budget / mark > ADA.max_qty else 0
+        )  # an unorderable last part
+        assert (
+            size > min(budget / mark, 10 * ADA.max_qty) - ADA.step_size - drop
+        )  # rounded down by less than a step
 
 
 def _legs(position, target, cap=10**7):
@@ -155,5 +159,4 @@ def test_reversal_candles_for_the_demo():
     times = [T + timedelta(hours=12 * k) for k in range(5)]
     frame = pl.DataFrame({"open_time": times, "direction": [1, -1, 0, 1, -1]})
     assert reversal_candles(frame) == (times[3], times[4])
-    with pytest.raises(ValueError, match="nothing to reverse"):
-        reversal_candles(frame.with_columns(direction=pl.lit(1)))
+    assert reversal_candles(frame.with_columns(direction=pl.lit(1))) is None  # nothing to reverse

@@ -20,6 +20,7 @@ from adalib.execution.decision import (
     Decision,
     PlannedOrder,
     Signal,
+    after_close,
     client_order_id,
     decide,
     intended_position,
@@ -33,6 +34,7 @@ from adalib.execution.decision import (
 from adalib.execution.lock import RunLock
 from adalib.execution.params import ExecutionMismatch, ExecutionParams, ExecutionRefused
 from adalib.execution.reconcile import LOOKUP_WINDOW, lookup_waits
+from adalib.execution.replay import Replay, replay_execution
 from adalib.execution.research import Findings, research_findings
 from adalib.execution.run import ExecutionResult, run_execution
 
@@ -46,14 +48,17 @@ __all__ = [
     "ExecutionResult",
     "Findings",
     "PlannedOrder",
+    "Replay",
     "RunLock",
     "Signal",
+    "after_close",
     "client_order_id",
     "decide",
     "intended_position",
     "lookup_waits",
     "next_orders",
     "plan_orders",
+    "replay_execution",
     "research_findings",
     "reversal_candles",
     "run_execution",

@@ -4,7 +4,7 @@ mark price and symbol rules in; the target signed quantity and the orders that r
 No I/O here, so the decision can be tested and replayed over the whole history without a
 server (``tests/test_execution_parity.py`` does, against the backtest).
 
->>> from datetime import UTC, datetime
+>>> from datetime import UTC, datetime, timedelta
 >>> from adalib.binance.rules import ADAUSDT_ASSUMED_INFO, SymbolRules
 >>> rules = SymbolRules.from_exchange_info(ADAUSDT_ASSUMED_INFO, "ADAUSDT")
 >>> signal = Signal(datetime(2024, 1, 1, 12, tzinfo=UTC), y_hat=-0.002, direction=-1, confidence=0.53)
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -153,6 +153,10 @@ def target_quantity(
     if qty > MAX_PARTS * rules.max_qty:
         qty = MAX_PARTS * rules.max_qty
         how += f", capped at {MAX_PARTS} x maxQty {decimal_str(rules.max_qty)}"
+    rest = qty % rules.max_qty if qty > rules.max_qty else Decimal(0)
+    if rest and rules.order_problem(rest, mark_price) is not None:  # the last part could not be ordered
+        qty -= rest
+        how += f", less {decimal_str(rest)} (the last part above maxQty would be below the filters)"
     problem = (
         rules.order_problem(min(qty, rules.max_qty), mark_price)
         if qty > 0
@@ -282,12 +286,22 @@ def signal_from(row: dict[str, Any]) -> Signal:
     return Signal(row["open_time"], float(row["y_hat"]), int(row["direction"]), float(row["confidence"]))
 
 
-def reversal_candles(forecasts: pl.DataFrame) -> tuple[datetime, datetime]:
-    """For the demo: the last candle and the latest earlier one with a different nonzero direction."""
+def after_close(open_time: datetime) -> datetime:
+    """One minute after the close of the 12h candle that opens at ``open_time`` (when a run trades it).
+
+    >>> after_close(datetime(2024, 1, 1, 12, tzinfo=UTC)).isoformat()
+    '2024-01-02T00:01:00+00:00'
+    """
+    return open_time + timedelta(hours=12, minutes=1)
+
+
+def reversal_candles(forecasts: pl.DataFrame) -> tuple[datetime, datetime] | None:
+    """For the demo: the last candle and the latest earlier one with a different nonzero direction
+    (None if there is none: nothing to reverse)."""
     last = forecasts.row(-1, named=True)
     earlier = forecasts.head(forecasts.height - 1).filter(
         (pl.col("direction") != 0) & (pl.col("direction") != last["direction"])
     )
-    if earlier.height == 0:
-        raise ValueError("no earlier candle with a different nonzero direction: nothing to reverse")
+    if earlier.height == 0 or last["direction"] == 0:
+        return None
     return earlier["open_time"][-1], last["open_time"]

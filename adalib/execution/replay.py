@@ -27,7 +27,6 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,12 +37,11 @@ from adalib.binance.client import API_KEY_ENV, API_SECRET_ENV, BinanceClient
 from adalib.binance.fake import FakeBinance
 from adalib.binance.rules import to_decimal
 from adalib.data import Candles
+from adalib.execution.decision import after_close
 from adalib.execution.params import ExecutionParams
 from adalib.execution.run import run_execution
 from adalib.forecast import forecast_frame, load_weights
 from adalib.util.paths import resolve_existing
-
-AFTER_CLOSE = timedelta(hours=12, minutes=1)
 
 
 @dataclass(frozen=True)
@@ -151,7 +149,7 @@ def replay_execution(
             fee_rate=str(fee_rate),
             funding_rate="0",
             margin_type="ISOLATED",
-            now=times[0] + AFTER_CLOSE,
+            now=after_close(times[0]),
         )
         saved = {name: os.environ.get(name) for name in ("ADALIB_LOCK_DIR",)}
         os.environ["ADALIB_LOCK_DIR"] = str(Path(folder) / "locks")
@@ -169,14 +167,14 @@ def replay_execution(
                     output_dir=folder,
                 )
                 for i, start in enumerate(times[:-1]):
-                    fake.set_time(start + AFTER_CLOSE)
+                    fake.set_time(after_close(start))
                     result = run_execution(params, env=keys, out=lambda _: None)
                     after = Decimal(result.summary["position_after"])
                     sides.append((after > 0) - (after < 0))
                     equity.append(float(fake.wallet + fake.unrealized()))
                     if progress:
                         progress(i + 1, len(times) - 1)
-                fake.set_time(times[-1] + AFTER_CLOSE)
+                fake.set_time(after_close(times[-1]))
                 client = BinanceClient(fake.url, api_key=fake.api_key, api_secret=fake.api_secret)
                 if fake.position_amt != 0:
                     side = "SELL" if fake.position_amt > 0 else "BUY"

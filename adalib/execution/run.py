@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import requests
 
 from adalib.binance.client import API_KEY_ENV, API_SECRET_ENV, BinanceClient
@@ -32,7 +33,7 @@ from adalib.execution.lock import RunLock
 from adalib.execution.market import MarketView
 from adalib.execution.params import ExecutionMismatch, ExecutionParams, ExecutionRefused
 from adalib.execution.reconcile import LOOKUP_WINDOW, Reconciler, set_margin_and_leverage
-from adalib.forecast import Forecaster, latest_signal, load_weights
+from adalib.forecast import Forecaster, forecast_frame, load_weights
 from adalib.util.io import output_dir, write_json
 from adalib.util.paths import resolve_existing
 from adalib.util.timefmt import iso_z
@@ -53,6 +54,7 @@ class ExecutionResult:
     decision: Decision
     summary: dict[str, Any]
     journal: Journal
+    forecasts: pl.DataFrame  # the forecasts frame the signal was taken from (its last row)
 
 
 def _load_inputs(
@@ -175,7 +177,8 @@ def _run(
         f"data: {meta['data_source']}, {meta['n_candles']} candles, "
         f"{meta['first_candle']} .. {meta['last_candle']}"
     )
-    signal = signal_from(latest_signal(candles, forecaster, threshold=params.threshold))
+    forecasts = forecast_frame(candles, forecaster, threshold=params.threshold)
+    signal = signal_from(forecasts.row(-1, named=True))
     out(
         f"signal: candle {iso_z(signal.open_time)}, y_hat {signal.y_hat:+.6f}, "
         f"direction {signal.direction:+d}, confidence {signal.confidence:.4f}"
@@ -236,7 +239,7 @@ def _run(
         "leverage": params.leverage, "margin_type": params.margin_type, "stop_loss": params.stop_loss,
         "stop_order": None, "assumptions": view.assumed, "notes": view.notes, **meta,
     }  # fmt: skip
-    result = ExecutionResult(candles, signal, rules, mark, account, decision, summary, journal)
+    result = ExecutionResult(candles, signal, rules, mark, account, decision, summary, journal, forecasts)
     if not view.trading:
         write_json(out_dir / SUMMARY, summary)
         return result
