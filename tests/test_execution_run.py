@@ -325,3 +325,48 @@ def test_journal_table_reads_the_same_on_every_run(tmp_path, weights):
         re.search(r"(?i)time", text) for text in tables[0]["params"].to_list() + tables[0]["answer"].to_list()
     )
     assert "FILLED BUY 100 @" in tables[0]["answer"].to_list()[tables[0]["status"].to_list().index(503) + 1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dry-run-balance", "inf"], "parameter dry_run_balance=inf: expected a finite number > 0"),
+        (["--dry-run-balance", "nan"], "parameter dry_run_balance=nan"),
+        (["--leverage", "0"], "parameter leverage=0: expected an integer in 1..125"),
+        (["--leverage", "126"], "parameter leverage=126"),
+        (["--symbol", "../../x"], "parameter symbol='../../x': expected 2 to 20 of A-Z and 0-9"),
+        (["--start", "yesterday"], "parameter start='yesterday': expected an ISO 8601 date"),
+        (["--stop-loss", "1.5"], "parameter stop_loss=1.5: expected None or a number in (0, 1)"),
+        (["--position-fraction", "0"], "parameter position_fraction=0.0"),
+        (["--max-notional", "-1"], "parameter max_notional=-1.0"),
+        (["--mode", "paper"], "argument --mode: invalid choice: 'paper'"),
+        (["--base-url", "ftp://x"], "parameter base_url='ftp://x': expected None or an http(s) URL"),
+        (["--output-dir", "FILE"], "is a file, not a folder"),
+        (["--weights-path", "DIR"], "is a folder, not a file"),
+        (["--data-path", "MISSING"], "no candle file at"),
+    ],
+)
+def test_command_line_refuses_every_bad_parameter_with_one_line_and_writes_nothing(
+    tmp_path, weights, capsys, args, message
+):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "dir").mkdir()
+    swap = {
+        "FILE": str(tmp_path / "file" / "out"),
+        "DIR": str(tmp_path / "dir"),
+        "MISSING": str(tmp_path / "no.csv"),
+    }
+    args = [swap.get(a, a) for a in args]
+    base = [
+        "--weights-path",
+        weights[1],
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--base-url",
+        "http://127.0.0.1:9",
+    ]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    assert run_command(main, [*base, *args]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err, err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
