@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -17,6 +18,7 @@ import requests
 from adalib.binance.client import sign
 from adalib.binance.fake import FakeBinance
 from adalib.binance.fake.__main__ import DOC_API_KEY, DOC_API_SECRET
+from adalib.data import synthetic_candles
 
 REPO = Path(__file__).resolve().parents[1]
 BUY_100 = {
@@ -105,3 +107,63 @@ def cli_exchange(*args: str, timeout: float = 30.0) -> Iterator[str]:
 def cli_raw(url: str, timeout: float = 5.0) -> Raw:
     """A ``Raw`` with the documented example keys the command-line exchange accepts by default."""
     return Raw(url, DOC_API_KEY, DOC_API_SECRET, timeout)
+
+
+class Control:
+    """Drive the exchange the tests talk to, in-process or through ``/_fake/``: faults, position, mark."""
+
+    def __init__(self, fake: FakeBinance | None = None, url: str | None = None) -> None:
+        self.fake, self.url = fake, url
+
+    def _post(self, name: str, **data: Any) -> dict[str, Any]:
+        answer = requests.post(f"{self.url}/_fake/{name}", data=data, timeout=5)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def fault(self, kind: str, path: str = "/fapi/v1/order", method: str = "POST", delay: float = 1) -> None:
+        if self.fake is not None:
+            self.fake.inject(kind, path, method, delay=delay)
+        else:
+            self._post("fault", kind=kind, path=path, method=method, delay=delay)
+
+    def position(self, amount: str) -> None:
+        if self.fake is not None:
+            self.fake.set_position(amount)
+        else:
+            self._post("position", amount=amount)
+
+    def mark(self, price: str) -> None:
+        if self.fake is not None:
+            self.fake.set_mark_price(price)
+        else:
+            self._post("mark", price=price)
+
+    def orders(self) -> list[dict[str, Any]]:
+        if self.fake is not None:
+            return list(self.fake.orders)
+        return requests.get(f"{self.url}/_fake/orders", timeout=5).json()
+
+
+@dataclass
+class Venue:
+    """An exchange to point a real client at: URL, keys, and its controls."""
+
+    kind: str
+    url: str
+    key: str
+    secret: str
+    control: Control
+
+
+@contextmanager
+def venue(kind: str, folder: Path) -> Iterator[Venue]:
+    """The command-line exchange (``kind="cli"``) or the in-process one, on 200 candles, mark price 0.5."""
+    candles = synthetic_candles(200, seed=7)
+    if kind == "cli":
+        path = folder / "candles.parquet"
+        candles.write_parquet(path)
+        with cli_exchange("--candles", str(path), "--mark-price", "0.5") as url:
+            yield Venue(kind, url, DOC_API_KEY, DOC_API_SECRET, Control(url=url))
+    else:
+        with FakeBinance(candles, mark_price="0.5") as fake:
+            yield Venue(kind, fake.url, fake.api_key, fake.api_secret, Control(fake=fake))

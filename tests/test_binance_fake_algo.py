@@ -90,12 +90,8 @@ def test_place_query_list_cancel_with_binance_fields() -> None:
         raw.ok("POST", "/fapi/v1/order", BUY_100)
         placed = raw.ok("POST", "/fapi/v1/algoOrder", stop("0.4500", clientAlgoId="stop-1"))
         assert set(placed) == ALGO_FIELDS
-        assert (placed["algoStatus"], placed["orderType"], placed["triggerPrice"], placed["quantity"]) == (
-            "NEW",
-            "STOP_MARKET",
-            "0.45",
-            "",
-        )
+        fields = [placed[k] for k in ("algoStatus", "orderType", "triggerPrice", "quantity", "closePosition")]
+        assert fields == ["NEW", "STOP_MARKET", "0.45", "0", True]
         by_id = raw.ok("GET", "/fapi/v1/algoOrder", {"algoId": placed["algoId"]})
         assert by_id == raw.ok("GET", "/fapi/v1/algoOrder", {"clientAlgoId": "stop-1"}) == placed
         assert [

@@ -167,7 +167,7 @@ class Account(Market):
             "positionAmt": _s(self.position_amt),
             "entryPrice": _s(self.entry_price),
             "breakEvenPrice": _s(self.entry_price),
-            "markPrice": f"{mark:.8f}",
+            "markPrice": _s(mark),
             "unRealizedProfit": _s(self.unrealized()),
             "liquidationPrice": _s(self.liquidation_price()),
             "isolatedMargin": _s(wallet + self.unrealized()) if isolated else "0",

@@ -84,7 +84,7 @@ class Algo(Orders):
             for name in ("quantity", "reduceOnly"):
                 if name in params:
                     raise Reject(-1106, f"Parameter '{name}' sent when not required.")
-            qty_text = ""
+            qty_text = "0"
         else:
             qty_text = decimal_str(self._quantity(params.get("quantity")))
         client_id = self._client_id(params, "clientAlgoId", "x-fake-algo-")

@@ -13,9 +13,11 @@ Decimal('0')
 
 from __future__ import annotations
 
+import bisect
 import secrets
 import threading
 import time
+from collections import deque
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -70,6 +72,7 @@ class Book:
         self.rules = SymbolRules.from_exchange_info({"symbols": [self.symbol_info]}, symbol)
         self.quantity_precision = self.symbol_info.get("quantityPrecision")
         self._klines = self._kline_rows(candles)
+        self._open_times = [row[0] for row in self._klines]
         self._funding = self._funding_rows(funding, to_decimal(funding_rate))
         self.wallet = to_decimal(balance)
         self.fee_rate = to_decimal(fee_rate)
@@ -82,6 +85,7 @@ class Book:
         self.trades: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
+        self._windows: dict[str, deque[float]] = {}  # request and order instants, for the rate headers
         self._hidden_until: dict[int, float] = {}  # orderId / algoId -> monotonic time lookups see it again
         self._lock = threading.RLock()
         self._closing = threading.Event()
@@ -125,11 +129,10 @@ class Book:
         """The set mark price, else the close of the last closed candle at the exchange clock."""
         if self._mark is not None:
             return self._mark
-        now = self.now_ms()
-        closed = [row for row in self._klines if row[0] + TWELVE_HOURS_MS <= now]
-        if not closed:
+        last = bisect.bisect_right(self._open_times, self.now_ms() - TWELVE_HOURS_MS) - 1  # last closed
+        if last < 0:
             raise Reject(-1121, "Invalid symbol.")
-        return to_decimal(closed[-1][4]).quantize(Decimal("0.00000001"))  # premiumIndex has 8 decimals
+        return to_decimal(self._klines[last][4]).quantize(Decimal("0.00000001"))  # premiumIndex: 8 places
 
     def set_mark_price(self, price: Decimal | str | None) -> None:
         """Fix the mark price (None: follow the candles again); stops trigger on the new mark."""
@@ -202,9 +205,8 @@ class Book:
         if funding is not None:
             times = funding["funding_time"]
             ms = times.dt.epoch("ms") if times.dtype.is_temporal() else times
-            return list(
-                zip(ms.cast(pl.Int64).to_list(), funding["funding_rate"].cast(pl.String), strict=True)
-            )
+            rates = [f"{to_decimal(r):.8f}" for r in funding["funding_rate"].cast(pl.String)]  # 8 places
+            return list(zip(ms.cast(pl.Int64).to_list(), rates, strict=True))
         if not self._klines:
             return []
         first = -(-self._klines[0][0] // EIGHT_HOURS_MS) * EIGHT_HOURS_MS

@@ -10,6 +10,7 @@ Field sets follow Binance's USDT-M docs ("Exchange Information", "Kline/Candlest
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from adalib.binance.fake.book import EIGHT_HOURS_MS, Book
@@ -172,9 +173,9 @@ class Market(Book):
 
     def _price_at(self, instant: int) -> str:
         """The open of the candle containing ``instant`` (the mark price without candles)."""
-        for row in self._klines:
-            if row[0] <= instant < row[0] + TWELVE_HOURS_MS:
-                return f"{to_decimal(row[1]):.8f}"
+        i = bisect.bisect_right(self._open_times, instant) - 1
+        if i >= 0 and instant < self._klines[i][0] + TWELVE_HOURS_MS:
+            return f"{to_decimal(self._klines[i][1]):.8f}"
         return f"{self.mark_price():.8f}"
 
 

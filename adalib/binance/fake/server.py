@@ -96,13 +96,9 @@ class Server(Algo):
 
     _server: ThreadingHTTPServer | None = None
 
-    def _window(self, name: str) -> deque[float]:
-        windows: dict[str, deque[float]] = self.__dict__.setdefault("_windows", {})
-        return windows.setdefault(name, deque())
-
     def _count(self, name: str, seconds: float, *, add: bool) -> int:
         """Events in the last ``seconds`` (weight 1 per request), optionally recording one now."""
-        window, now = self._window(name), time.monotonic()
+        window, now = self._windows.setdefault(name, deque()), time.monotonic()
         if add:
             window.append(now)
         while window and window[0] < now - 60:
