@@ -39,7 +39,11 @@ EQUITY_SCHEMA: dict[str, pl.DataType] = {"open_time": TIME, "position": pl.Float
 
 
 class BacktestError(ValueError):
-    """Bad backtest input: the message names the parameter (or frame column) and the problem."""
+    """Bad backtest input: the message names the parameter (or frame column) and the problem.
+
+    >>> issubclass(BacktestError, ValueError)
+    True
+    """
 
 
 @dataclass(frozen=True)

@@ -107,9 +107,12 @@ def run_backtest(
 
 def result_of(c: CandleArrays, out: dict[str, np.ndarray]) -> BacktestResult:
     """The contract's tables and metrics from the kernel's arrays."""
-    trades = dict(out)
-    trades["entry_time"] = c.open_ms[out["entry_at"]]
-    trades["exit_time"] = c.open_ms[out["exit_at"]] + c.step_ms
+    alive = out["alive"]
+    trades = (
+        {k: v[alive] for k, v in out.items() if k not in ("position", "equity")} if not alive.all() else out
+    )
+    trades["entry_time"] = c.open_ms[trades["entry_at"]]
+    trades["exit_time"] = c.open_ms[trades["exit_at"]] + c.step_ms
     buy_hold = float(c.close[-1] / c.open[1] - 1)
     return build_result(c.open_ms, out["position"][:, 0], out["equity"][:, 0], trades, buy_hold)
 

@@ -53,6 +53,12 @@ class Grid:
     capital: np.ndarray
     funding: np.ndarray
 
+    def at(self, name: str, col: np.ndarray) -> np.ndarray | np.floating:
+        """The parameter ``name`` of each trade's configuration (``col``): one scalar when the block's
+        configurations share it (no gather), else one value per trade."""
+        values = getattr(self, name)
+        return values[0] if values.size == 1 or (values == values[0]).all() else values[col]
+
 
 def runs(signals: np.ndarray, per_bar: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positions (the previous candle's signal; candle 0 flat), and the cells where a trade begins and
@@ -82,8 +88,10 @@ def exit_level(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per trade: the liquidation price, and the level whose first reach ends the trade: ``P_liq`` when
     it lies between the entry and ``P_stop`` (or without a stop), else ``P_stop``."""
-    p_liq = entry * (1 - side / g.leverage[col]) / (1 - side * g.mmr[col])
-    stop = g.stop[col]
+    p_liq = entry * (1 - side / g.at("leverage", col)) / (1 - side * g.at("mmr", col))
+    stop = g.at("stop", col)
+    if not np.any(stop):
+        return p_liq, p_liq
     p_stop = entry * (1 - side * stop)
     return p_liq, np.where((stop == 0) | (side * (p_liq - p_stop) >= 0), p_liq, p_stop)
 
@@ -128,11 +136,13 @@ def first_reach_segments(
 
 def split_trades(
     m: Market, g: Grid, pos: np.ndarray, start: np.ndarray, end: np.ndarray
-) -> tuple[np.ndarray, ...]:
+) -> tuple[tuple[np.ndarray, ...], np.ndarray | None]:
     """Every trade, in the order of its entry cell: (entry cell, exit cell, kind, entry fill, side,
-    column). A trade that reaches its exit level at candle h before its run's last candle leaves the
-    rest of the run as a new trade entered at ``open_{h+1}``: the first pass covers every cell, each
-    further pass only those new trades."""
+    column), and the trade index of every cell when no trade was split (else None).
+
+    A trade that reaches its exit level at candle h before its run's last candle leaves the rest of
+    the run as a new trade entered at ``open_{h+1}``: the first pass covers every cell, each further
+    pass only those new trades."""
     width = pos.shape[1]
     first = np.flatnonzero(start)
     tid = trade_index(pos.shape, first)
@@ -143,7 +153,7 @@ def split_trades(
     while first.size or not parts:  # the first pass runs even without trades (empty arrays)
         col = first % width
         side = pos.flat[first].astype(np.float64)
-        entry = m.open[first // width] * (1 + side * g.slip[col])
+        entry = m.open[first // width] * (1 + side * g.at("slip", col))
         p_liq, level = exit_level(entry, side, g, col)
         if parts:
             hit = first_reach_segments(m, width, first, last, side, level)
@@ -152,13 +162,13 @@ def split_trades(
         kind = np.where(hit < 0, NORMAL, np.where(level == p_liq, LIQUIDATED, STOPPED))
         parts.append((first, np.where(hit >= 0, hit, last), kind, entry, side, col))
         # the rest of the run is a new trade, unless a liquidation of the whole equity ruined the column
-        again = (hit >= 0) & (hit < last) & ~((kind == LIQUIDATED) & (g.fraction[col] == 1))
+        again = (hit >= 0) & (hit < last) & ~((kind == LIQUIDATED) & (g.at("fraction", col) == 1))
         first, last = hit[again] + width, last[again]
     if len(parts) == 1:
-        return parts[0]
+        return parts[0], tid
     joined = [np.concatenate(c) for c in zip(*parts, strict=True)]
     order = np.argsort(joined[0])
-    return tuple(c[order] for c in joined)
+    return tuple(c[order] for c in joined), None
 
 
 def compound(shape: tuple[int, int], a: np.ndarray, h: np.ndarray, growth: np.ndarray, g: Grid) -> tuple:
@@ -171,13 +181,16 @@ def compound(shape: tuple[int, int], a: np.ndarray, h: np.ndarray, growth: np.nd
     before = cash.flat[a - shape[1]]  # the cash at the close of the candle before the entry
     dead = before <= 0
     if not dead.any():
-        return cash, before, np.ones(a.size, dtype=bool)
+        return cash, before, None
     col, u = a % shape[1], a // shape[1]
     ruin = np.full(shape[1], shape[0])
     np.minimum.at(ruin, col[dead], u[dead])
     alive = u < ruin[col]
-    factors.flat[h[~alive]] = 1.0
-    return np.cumprod(factors, axis=0) * g.capital, before, alive
+    if (before < 0).any():  # a cash of 0 stays 0 whatever follows; a negative one must not be compounded
+        factors.flat[h[~alive]] = 1.0
+        cash = np.cumprod(factors, axis=0) * g.capital
+        before = cash.flat[a - shape[1]]
+    return cash, before, alive
 
 
 def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> dict[str, np.ndarray]:
@@ -185,61 +198,54 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
 
     Returns per cell ``position`` and ``equity`` (candles, configurations) and the trades as flat
     arrays (``cfg``, ``entry_at``/``exit_at`` candles, ``side``, ``qty``, ``entry_price``,
-    ``exit_price``, ``fees``, ``funding``, ``pnl``, ``return``, ``liquidated``, ``stopped``).
+    ``exit_price``, ``fees``, ``funding``, ``pnl``, ``return``, ``liquidated``, ``stopped``), with
+    ``alive`` False for the trades a ruin prevents (their quantity and amounts are 0: drop them).
     """
     shape = signals.shape
     width = shape[1]
-    pos, start, end = runs(signals, g.per_bar)
-    a, h, kind, entry, side, col = split_trades(m, g, pos, start, end)
+    pos, start, end = runs(signals, g.per_bar[0] if g.per_bar.all() or not g.per_bar.any() else g.per_bar)
+    (a, h, kind, entry, side, col), tid = split_trades(m, g, pos, start, end)
     ua, uh = a // width, h // width
     prefix = m.funding_prefix()
-    fm = g.funding[col]
+    fm, slip, fee, stop = g.at("funding", col), g.at("slip", col), g.at("fee", col), g.at("stop", col)
+    leverage, fraction, mmr = g.at("leverage", col), g.at("fraction", col), g.at("mmr", col)
     skip = m.open[ua] * m.rate_at_open[ua]  # an event at the entry instant is not paid
+    normal = kind == NORMAL
+    early = not normal.all()  # some trade is liquidated or stopped
     # funding per unit of quantity: through the exit candle, or before it for a liquidation or stop
-    through = np.where(kind == NORMAL, uh + 1, uh)
-    per_unit = np.where(through > ua, side * fm * (prefix[through] - prefix[ua] - skip), 0.0)
+    if not np.any(fm):
+        per_unit = np.zeros(a.size)
+    elif early:
+        through = np.where(normal, uh + 1, uh)
+        per_unit = np.where(through > ua, side * fm * (prefix[through] - prefix[ua] - skip), 0.0)
+    else:
+        per_unit = side * fm * (prefix[uh + 1] - prefix[ua] - skip)
     stopped = kind == STOPPED
     trigger = m.close[uh]
-    if stopped.any():
-        p_stop = entry * (1 - side * g.stop[col])
+    if early and stopped.any():
+        p_stop = entry * (1 - side * stop)
         gap = side * (m.open[uh] - p_stop) <= 0  # the open is already beyond the stop
         trigger = np.where(stopped, np.where(gap, m.open[uh], p_stop), trigger)
-    exit_fill = trigger * (1 - side * g.slip[col])
-    fee, k = g.fee[col], g.fraction[col] * g.leverage[col]
+    exit_fill = trigger * (1 - side * slip)
+    k = fraction * leverage
     liquidated = kind == LIQUIDATED
-    growth = np.where(
-        liquidated,
-        1 - g.fraction[col],
-        1 + k * (side * (exit_fill / entry - 1) - fee * (1 + exit_fill / entry) - per_unit / entry),
-    )
+    growth = 1 + k * (side * (exit_fill / entry - 1) - fee * (1 + exit_fill / entry) - per_unit / entry)
+    if early:
+        growth = np.where(liquidated, 1 - fraction, growth)
     cash, before, alive = compound(shape, a, h, growth, g)
-    if not alive.all():
-        a, h, ua, uh, entry, side, col, skip, per_unit, exit_fill, fee, fm, before, liquidated, stopped = (
-            x[alive]
-            for x in (
-                a,
-                h,
-                ua,
-                uh,
-                entry,
-                side,
-                col,
-                skip,
-                per_unit,
-                exit_fill,
-                fee,
-                fm,
-                before,
-                liquidated,
-                stopped,
-            )
-        )
-    qty = g.fraction[col] * before * g.leverage[col] / entry
-    fees = fee * qty * (entry + np.where(liquidated, 0.0, exit_fill))
+    qty = k * before / entry
+    if alive is not None:  # trades after a ruin are never opened: no quantity (the caller drops them)
+        qty = np.where(alive, qty, 0.0)
+    fees = fee * qty * (entry + (np.where(liquidated, 0.0, exit_fill) if early else exit_fill))
     paid = qty * per_unit
     paid = np.where(paid == 0, 0.0, paid)  # no -0.0 for shorts
-    pnl = np.where(liquidated, -g.fraction[col] * before, side * qty * (exit_fill - entry) - fees - paid)
-    p_liq = entry * (1 - side / g.leverage[col]) / (1 - side * g.mmr[col])
+    pnl = side * qty * (exit_fill - entry) - fees - paid
+    exit_price = exit_fill
+    if early:
+        pnl = np.where(liquidated, -fraction * before, pnl)
+        exit_price = np.where(liquidated, entry * (1 - side / leverage) / (1 - side * mmr), exit_fill)
+    if alive is not None:
+        pnl, liquidated, stopped = np.where(alive, pnl, 0.0), liquidated & alive, stopped & alive
     out = {
         "cfg": col,
         "entry_at": ua,
@@ -247,30 +253,32 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
         "side": side.astype(np.int8),
         "qty": qty,
         "entry_price": entry,
-        "exit_price": np.where(liquidated, p_liq, exit_fill),
+        "exit_price": exit_price,
         "fees": fees,
         "funding": paid,
         "pnl": pnl,
-        "return": pnl / before,
+        "return": pnl / (before if alive is None else np.where(alive, before, 1.0)),
         "liquidated": liquidated,
         "stopped": stopped,
+        "alive": np.ones(a.size, dtype=bool) if alive is None else alive,
     }
     if paths:
         qs = side * qty
         # an open trade's equity, cash + s*qty*(close - entry) - entry fee - funding, is affine in
         # z = close - fm * P: base + qs * z
         base = before - qs * entry - fee * qty * entry + qs * fm * (prefix[ua] + skip)
-        out["position"], out["equity"] = candle_paths(m, g, prefix, cash, a, uh, qs, base)
+        out["position"], out["equity"] = candle_paths(m, g, prefix, cash, a, uh, qs, base, tid)
     return out
 
 
 def candle_paths(
     m: Market, g: Grid, prefix: np.ndarray, cash: np.ndarray, a: np.ndarray, uh: np.ndarray, qs: np.ndarray,
-    base: np.ndarray,
+    base: np.ndarray, tid: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Per cell the signed quantity held and the equity at the close: ``base + qs * z`` before a trade's
     exit candle, the cash at and after it (and before the first trade)."""
-    tid = trade_index(cash.shape, a)  # -1 (before any trade) picks the sentinels appended below
+    if tid is None:
+        tid = trade_index(cash.shape, a)  # -1 (before any trade) picks the sentinels appended below
     exit_u = np.append(uh, -1)[tid]
     u = np.arange(cash.shape[0])[:, None]
     qs_c = np.append(qs, 0.0)[tid]

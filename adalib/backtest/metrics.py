@@ -82,7 +82,8 @@ def metrics_arrays(
     growth = final / initial
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cagr = np.where(growth > 0, np.abs(growth) ** (PERIODS_PER_YEAR / n) - 1, -1.0)
-        sharpe = np.where(std > 0, mean / std * ANNUAL, np.nan)
+        # a series constant up to rounding has no Sharpe ratio
+        sharpe = np.where(std > 1e-9 * np.abs(mean), mean / std * ANNUAL, np.nan)
         sortino = np.where(downside > 0, mean / downside * ANNUAL, np.nan)
         calmar = np.where(mdd < 0, cagr / np.abs(mdd), np.nan)
     out = {
@@ -114,7 +115,7 @@ def _trade_metrics(trades: dict[str, np.ndarray], m: int) -> dict[str, np.ndarra
     cfg, pnl = trades["cfg"], trades["pnl"]
     weights = np.stack(
         [
-            np.ones(pnl.size),
+            trades["alive"] if "alive" in trades else np.ones(pnl.size),
             pnl > 0,
             np.where(pnl > 0, pnl, 0.0),
             np.where(pnl < 0, -pnl, 0.0),

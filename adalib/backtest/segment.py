@@ -27,7 +27,11 @@ WALK_FORWARD_MIN_TRAIN = 100  # usable rows before the first walk-forward fit
 
 
 class ForecastsError(ValueError):
-    """Unusable forecasts: the message names the file, the field and the problem."""
+    """Unusable forecasts: the message names the file, the field and the problem.
+
+    >>> str(ForecastsError("f.parquet", "missing column 'y_hat'"))
+    "f.parquet: missing column 'y_hat'"
+    """
 
     def __init__(self, source: str, problem: str) -> None:
         self.source = source
@@ -38,14 +42,25 @@ class ForecastsError(ValueError):
 @dataclass(frozen=True)
 class Segment:
     """``frame``: ``open_time, open, high, low, close, direction, y_hat, confidence, split`` for the
-    segment's candles; ``source``: where the forecasts came from (as the parameters name it)."""
+    segment's candles; ``source``: where the forecasts came from (as the parameters name it).
+
+    >>> Segment(pl.DataFrame({"open_time": []}), "computed from model_weights.pth").source
+    'computed from model_weights.pth'
+    """
 
     frame: pl.DataFrame
     source: str
 
 
 def read_forecasts(path: str | Path) -> pl.DataFrame:
-    """Read a forecasts file and check its columns, dtypes and values (raises ``ForecastsError``)."""
+    """Read a forecasts file and check its columns, dtypes and values (raises ``ForecastsError``).
+
+    >>> try:
+    ...     read_forecasts("/nonexistent/forecasts.parquet")
+    ... except ForecastsError as exc:
+    ...     print(exc.problem.split(" (")[0])
+    forecasts file not found
+    """
     path = Path(path)
     name = str(path)
     if not path.is_file():
@@ -157,6 +172,13 @@ def walk_forward_signal(candles: Candles | pl.DataFrame, frame: pl.DataFrame, *,
     ``WALK_FORWARD_MIN_TRAIN`` earlier usable rows, and the final candle (no target yet, so the
     walk-forward does not list it; its signal s_{T-1} is never traded). Use it as an alternative
     signal column in ``adalib.backtest.sweep``.
+
+    >>> from adalib.data import load_candles
+    >>> candles = load_candles("synthetic", end="2021-01-01")
+    >>> seg = load_segment(candles, output_dir="/nonexistent", segment="all")
+    >>> y_hat = walk_forward_signal(candles, seg.frame, lags=2)
+    >>> y_hat.len() == seg.frame.height, y_hat.null_count() > 0
+    (True, True)
     """
     candles = candles.frame if isinstance(candles, Candles) else candles
     wf = walk_forward_frame(candles, lags=lags, min_train=WALK_FORWARD_MIN_TRAIN)

@@ -104,18 +104,32 @@ def sweep(
             },
         }
     )
-    market, chunks = market_of(c, history), []
+    market, chunks = market_of(c, history), []  # the metrics of each block
     per_block = max(1, BLOCK_CELLS // c.n)
     buy_hold = float(c.close[-1] / c.open[1] - 1)
     directions = np.stack([v[2] for v in variants], axis=1)  # candles x variants
     which = np.array([v for v, _ in configs])
-    for k in range(0, len(configs), per_block):
-        part = slice(k, k + per_block)
-        block = grid_of([cfg for _, cfg in configs[part]], history is not None)
-        out = simulate(market, directions[:, which[part]], block)
-        trades = {f: out[f] for f in TRADE_FIELDS}
+    order = []
+    for rows in _blocks(len(variants), len(combos), per_block):
+        block = grid_of([configs[r][1] for r in rows], history is not None)
+        out = simulate(market, directions[:, which[rows]], block)
+        trades = {f: out[f] for f in (*TRADE_FIELDS, "alive")}
         metrics = metrics_arrays(
             out["equity"], out["position"], buy_hold_return=buy_hold, trades=trades, moments=True
         )
-        chunks.append(to_table(metrics))
-    return pl.concat([table, pl.concat(chunks).drop("initial_capital")], how="horizontal")
+        chunks.append(metrics)
+        order.append(rows)
+    back = np.argsort(np.concatenate(order))  # back in ``cfg`` order
+    metrics_rows = to_table({k: np.concatenate([m[k] for m in chunks])[back] for k in chunks[0]})
+    return pl.concat([table, metrics_rows.drop("initial_capital")], how="horizontal")
+
+
+def _blocks(variants: int, combos: int, per_block: int) -> list[np.ndarray]:
+    """The ``cfg`` numbers (variant-major: ``variant * combos + combo``) of each block. With many
+    signals, a block holds one parameter combination (its parameters are then scalars in the kernels,
+    not per-trade gathers); else blocks run through the configurations in order."""
+    if variants * 4 < per_block:
+        everything = np.arange(variants * combos)
+        return [everything[k : k + per_block] for k in range(0, everything.size, per_block)]
+    per_combo = np.arange(variants) * combos
+    return [per_combo[k : k + per_block] + j for j in range(combos) for k in range(0, variants, per_block)]
