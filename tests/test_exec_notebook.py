@@ -61,7 +61,9 @@ def test_writes_the_contract_artifacts_for_the_run_and_the_demo(executed) -> Non
     assert requests and not any(r.get("signed") for r in requests)  # dry run: no signed request
     assert summary["direction"] == 1 and len(summary["planned_orders"]) == 1
     demo = json.loads((out / "fake_exchange" / "execution_summary.json").read_text())  # the rerun's
-    assert demo["mode"] == "testnet" and demo["orders"] == [] and demo["position_after"] == demo["intended_qty"]
+    assert (
+        demo["mode"] == "testnet" and demo["orders"] == [] and demo["position_after"] == demo["intended_qty"]
+    )
     assert demo["status"] == "ok"
     assert demo["candle_open_time"] == summary["candle_open_time"] and int(demo["target_qty"]) > 0
     journal = [json.loads(line) for line in (out / "fake_exchange" / "orders.jsonl").read_text().splitlines()]
@@ -89,3 +91,30 @@ def test_bad_parameter_fails_before_anything_is_written(tmp_path: Path) -> None:
     with pytest.raises(papermill.PapermillExecutionError, match="parameter mode='paper'"):
         execute(NAME, tmp_path, mode="paper", output_dir=str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "edge",
+    [
+        {
+            "dry_run_balance": 300.0,
+            "leverage": 2,
+            "stop_loss": 0.05,
+            "max_notional": 10000.0,
+        },  # small balance
+        {"threshold": 1.0},  # every signal flat: nothing to open, reverse or replay
+    ],
+    ids=["small_balance_with_stop", "always_flat"],
+)
+def test_runs_for_edge_parameters(tmp_path: Path, edge: dict) -> None:
+    weights = write_weights(tmp_path, intercept=0.001, coef=(0.05, -0.08))
+    nb = execute(
+        NAME, tmp_path, data_path="synthetic", weights_path=weights, output_dir=str(tmp_path / "out"), **edge
+    )
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    summary = json.loads((tmp_path / "out" / "execution_summary.json").read_text())
+    assert summary["status"] == "dry-run"
+    if "stop_loss" in edge:
+        demo = json.loads((tmp_path / "out" / "fake_exchange" / "execution_summary.json").read_text())
+        assert demo["status"] == "ok" and demo["stop_order"] and int(demo["position_after"]) != 0
