@@ -22,8 +22,10 @@ def test_the_paragraph_carries_the_numbers_of_both_files(tmp_path):
     (tmp_path / "backtest_metrics.json").write_text(json.dumps(BACKTEST))
     found = research_findings(tmp_path)
     assert found.edge is True  # Clark-West p = 0.04 < 5%
-    expected = ("1110 test candles", "R² is 0.13%", "hit rate 50.8%", "DM p = 0.91", "CW p = 0.04",
-                "-90.70%", "Sharpe -0.64", "514 trades", "-25.30% for buy-and-hold", "thin evidence")  # fmt: skip
+    expected = (
+        "1110 test candles", "R² is 0.13%", "hit rate 50.8%", "DM p = 0.91", "CW p = 0.04",
+        "-90.70%", "Sharpe -0.64", "514 trades", "-25.30% for buy-and-hold", "thin evidence",
+    )  # fmt: skip
     for text in expected:
         assert text in found.text, text
     assert found.numbers == MODEL | BACKTEST
