@@ -238,7 +238,9 @@ def _trade_table(bt: pl.DataFrame, ex: list[dict]) -> pl.DataFrame:
         )
     columns = ["entry_time", "side", "backtest_qty", "execution_qty", "backtest_entry", "execution_entry",
                "backtest_pnl", "execution_pnl", "fills", "fees", "size", "residual"]  # fmt: skip
-    empty = {name: pl.Float64 for name in columns} | {"entry_time": bt.schema["entry_time"], "side": pl.Int64}
+    empty = pl.Schema(
+        {name: pl.Float64() for name in columns} | {"entry_time": bt.schema["entry_time"], "side": pl.Int64()}
+    )
     return pl.DataFrame(rows, schema=empty) if rows else pl.DataFrame(schema=empty)
 
 
