@@ -1,9 +1,9 @@
 """The numpy kernels of the engine: pure functions of arrays, no Polars, no validation.
 
 ``simulate`` runs a block of configurations on one candle series at once. Candle quantities are
-time-major ``(candles, configurations)`` arrays, so that every scan along time (forward fills,
-the compounding product, the running peak) is one vectorised step per candle across all the
-configurations; a cell's flat index is ``candle * configurations + configuration``. Trade
+time-major ``(candles, configurations)`` arrays (the candles' prices broadcast along the
+configurations; the scans, forward fills, the compounding product and the running peak, run down
+each column); a cell's flat index is ``candle * configurations + configuration``. Trade
 quantities are flat arrays in the order of their entry cells. ``adalib.backtest.engine`` says
 how this maps to the rules of the reference loop.
 """

@@ -78,7 +78,7 @@ def metrics_arrays(
     downside = np.sqrt(_row_dot(negative, negative) / n)
     # the running peak is at least the (positive) initial capital
     mdd = (equity / np.maximum.accumulate(equity, axis=0)).min(axis=0) - 1
-    initial, final = equity[0], equity[-1]
+    initial, final = equity[0].copy(), equity[-1].copy()  # (copies: views would keep every block alive)
     growth = final / initial
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cagr = np.where(growth > 0, np.abs(growth) ** (PERIODS_PER_YEAR / n) - 1, -1.0)

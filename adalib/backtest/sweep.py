@@ -31,6 +31,7 @@ from adalib.backtest.kernels import simulate
 from adalib.backtest.metrics import TRADE_FIELDS, metrics_arrays, to_table
 
 BLOCK_CELLS = 131_072  # (configuration, candle) cells simulated at once: the arrays stay in the caches
+MAX_BLOCK_CELLS = 1_048_576  # the bound on a block's cells: about 15 arrays of 8 MiB at most in flight
 
 
 def _axis(value: Any) -> list[Any]:
@@ -105,7 +106,9 @@ def sweep(
         }
     )
     market, chunks = market_of(c, history), []  # the metrics of each block
-    per_block = max(1, BLOCK_CELLS // c.n)
+    # blocks of about BLOCK_CELLS cells; on long series, up to MAX_BLOCK_CELLS to keep a parameter
+    # combination's signals together (narrow blocks make the scans down the candles slow)
+    per_block = max(1, BLOCK_CELLS // c.n, min(len(variants), MAX_BLOCK_CELLS // c.n))
     buy_hold = float(c.close[-1] / c.open[1] - 1)
     directions = np.stack([v[2] for v in variants], axis=1)  # candles x variants
     which = np.array([v for v, _ in configs])
