@@ -106,9 +106,20 @@ _EXPORTS: dict[str, str] = {
     "strategy_study": "adalib.backtest.study",
     "top_trades": "adalib.backtest.events",
     # execution
+    "ExecutionParams": "adalib.execution",
+    "ExecutionResult": "adalib.execution",
+    "ExecutionRefused": "adalib.execution",
+    "ExecutionMismatch": "adalib.execution",
+    "run_execution": "adalib.execution",
+    "reversal_candles": "adalib.execution",
+    "after_close": "adalib.execution",
+    "replay_execution": "adalib.execution",
+    "research_findings": "adalib.execution",
     # binance
     "BinanceClient": "adalib.binance",
     "FakeBinance": "adalib.binance",
+    "Journal": "adalib.binance",
+    "journal_frame": "adalib.binance",
     # reports
     "Table": "adalib.report",
     "data_banner": "adalib.report",
@@ -157,8 +168,19 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from adalib.backtest.selection import SelectionRule, preregistered_selection
     from adalib.backtest.study import StrategyStudy, save_strategy_study, strategy_study
     from adalib.backtest.uncertainty import bootstrap_intervals
-    from adalib.binance import BinanceClient, FakeBinance
+    from adalib.binance import BinanceClient, FakeBinance, Journal, journal_frame
     from adalib.data import CandleDataError, Candles, load_candles, synthetic_candles
+    from adalib.execution import (
+        ExecutionMismatch,
+        ExecutionParams,
+        ExecutionRefused,
+        ExecutionResult,
+        after_close,
+        replay_execution,
+        research_findings,
+        reversal_candles,
+        run_execution,
+    )
     from adalib.forecast import (
         Forecaster,
         ForecastParams,

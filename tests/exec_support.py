@@ -9,8 +9,8 @@ import requests
 from adalib.binance.fake import FakeBinance
 from adalib.data import synthetic_candles
 from adalib.data.binance import TWELVE_HOURS_MS
+from adalib.execution import ExecutionParams
 from adalib.forecast import Forecaster, save_weights
-from adalib.trade import ExecutionParams
 
 CANDLES = synthetic_candles(120)  # 60 days of 12h candles
 # the fakes' clock starts one minute after the close of candle 99, leaving 20 candles to move forward into

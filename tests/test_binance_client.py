@@ -215,9 +215,12 @@ def test_journal_has_one_line_per_request_even_on_failures(tmp_path):
         with pytest.raises(MinNotional):
             client.new_market_order("ADAUSDT", "BUY", Decimal(1), client_order_id="j-3")
         served = len(fake.requests)
-    lines = [json.loads(line) for line in (tmp_path / "orders.jsonl").read_text().splitlines()]
-    assert len(lines) == served
+    every = [json.loads(line) for line in (tmp_path / "orders.jsonl").read_text().splitlines()]
+    ahead = [line for line in every if line.get("phase") == "request"]
+    lines = [line for line in every if line.get("phase") != "request"]
+    assert len(lines) == served and len(ahead) == 4  # each order attempt journaled before it was sent
     assert [line["status"] for line in lines if line["path"] == "/fapi/v1/order"] == [429, 200, None, 400]
+    assert [every[every.index(a) + 1]["phase"] for a in ahead] == ["answer"] * 4  # answer right after
     timeout = next(line for line in lines if line["status"] is None)
     assert (
         timeout["error"].startswith(("ReadTimeout", "ConnectionError"))

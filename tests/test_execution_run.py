@@ -20,10 +20,18 @@ from exec_support import (
     write_weights,
 )
 
-from adalib.binance.errors import UnknownOutcome
 from adalib.binance.fake import FakeBinance
 from adalib.binance.journal import Journal, journal_frame
-from adalib.trade import ExecutionParams, ExecutionRefused, main, run_execution
+from adalib.execution import (
+    LOOKUP_WINDOW,
+    ExecutionMismatch,
+    ExecutionParams,
+    ExecutionRefused,
+    lookup_waits,
+    run_execution,
+)
+from adalib.execution.cli import main
+from adalib.util.cli import run_command
 from adalib.util.timefmt import iso_z
 
 SUMMARY_FIELDS = {"mode", "symbol", "candle_open_time", "y_hat", "direction", "confidence", "position_before",
@@ -35,6 +43,11 @@ def weights(tmp_path):
     return {side: write_weights(tmp_path, intercept=0.01 * side) for side in (-1, 0, 1)}
 
 
+@pytest.fixture(autouse=True)
+def lock_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADALIB_LOCK_DIR", str(tmp_path / "locks"))
+
+
 @pytest.fixture
 def fake():
     with FakeBinance(CANDLES, now=NOW) as exchange:
@@ -44,7 +57,7 @@ def fake():
 def _run(fake, out, weights_path, sleeps=None, lines=None, **kwargs):
     return run_execution(
         trading_params(fake, out, weights_path, **kwargs.pop("params", {})),
-        env=env(fake), sleep=sleeps if sleeps is not None else Sleeps(), lookup_delay=0.0,
+        env=env(fake), sleep=sleeps if sleeps is not None else Sleeps(),
         out=(lines.append if lines is not None else lambda _: None), **kwargs,
     )  # fmt: skip
 
@@ -88,35 +101,36 @@ def test_rerun_for_the_same_candle_sends_no_order(fake, tmp_path, weights):
 
 
 @pytest.mark.parametrize("fault", ["503_after", "503", "timeout_after"])
-def test_unknown_outcome_is_looked_up_and_never_duplicated(fake, tmp_path, weights, fault):
+def test_unknown_outcome_is_looked_up_over_the_window_and_never_duplicated(fake, tmp_path, weights, fault):
     fake.inject(fault, delay=2.0)
     sleeps = Sleeps()
     result = _run(fake, tmp_path / "out", weights[-1], sleeps=sleeps, timeout=0.3)
-    order_id = result.summary["orders"][0]
+    (order_id,) = result.summary["orders"]
     assert len(fake.orders_with_id(order_id)) == 1 and len(fake.orders) == 1
     assert result.summary["position_after"] == result.summary["target_qty"] != "0"
+    assert result.summary["status"] == "ok"
     posts = order_posts(fake)
-    assert len(posts) == (
-        2 if fault == "503" else 1
-    )  # a 503 that did not execute is resent, once, after lookup
+    lookups = [r for r in fake.requests if r["method"] == "GET" and r["path"] == "/fapi/v1/order"]
+    if fault == "503":  # not executed: looked up over the whole window, then resent under a new id
+        assert len(posts) == 2 and order_id.endswith("-open-2")
+        assert sum(sleeps) == LOOKUP_WINDOW and sleeps == lookup_waits()
+        assert [p["params"]["newClientOrderId"] for p in posts] == [order_id[:-2], order_id]
+    else:  # executed: found by its client order id at the first lookup, never resent
+        assert len(posts) == 1 and sleeps == [] and not order_id.endswith("-2")
+        assert lookups[-1]["status"] == 200
     journal = [json.loads(line) for line in (tmp_path / "out" / "orders.jsonl").read_text().splitlines()]
-    order_lines = [(j["method"], j["status"]) for j in journal if j["path"] == "/fapi/v1/order"]
-    first = 503 if fault.startswith("503") else None
-    if fault == "503":  # not found at once: resent only once its recvWindow (5 s) has passed
-        assert order_lines == [("GET", 400), ("POST", 503), ("GET", 400), ("GET", 400), ("POST", 200)]
-        assert sleeps == [5.0]
-    else:  # executed: found by its client order id at once, never resent
-        assert order_lines == [("GET", 400), ("POST", first), ("GET", 200)] and sleeps == []
+    requests = [j for j in journal if j.get("phase") == "request" and j["path"] == "/fapi/v1/order"]
+    assert len(requests) == len(posts)  # every order was journaled before it was sent
 
 
-def test_gives_up_without_duplicating_and_records_why(fake, tmp_path, weights):
-    fake.inject("503")
-    fake.inject("503")
-    with pytest.raises(UnknownOutcome, match="not sent again"):
+def test_orders_that_never_fill_end_in_a_mismatch_and_a_clear_error(fake, tmp_path, weights):
+    for _ in range(3):
+        fake.inject("503")
+    with pytest.raises(ExecutionMismatch, match="the position is 0, the run intended"):
         _run(fake, tmp_path / "out", weights[1])
-    assert fake.orders == [] and len(order_posts(fake)) == 2
+    assert fake.orders == [] and len(order_posts(fake)) == 3
     summary = json.loads((tmp_path / "out" / "execution_summary.json").read_text())
-    assert summary["position_after"] is None and "not sent again" in summary["error"]
+    assert summary["status"] == "mismatch" and summary["position_after"] == "0" and summary["orders"] == []
 
 
 def test_429_then_success_honours_retry_after(fake, tmp_path, weights):
@@ -227,7 +241,8 @@ def test_dry_run_offline_falls_back_and_announces_assumptions(tmp_path, weights)
     assert any("assuming ADAUSDT filters" in line for line in lines)
     assert result.mark_price == Decimal(str(result.candles.frame["close"][-1]))
     journal = [json.loads(line) for line in (tmp_path / "d" / "orders.jsonl").read_text().splitlines()]
-    assert [(j["path"], j["status"]) for j in journal] == [("/fapi/v1/time", None)]
+    assert [(j["path"], j["status"]) for j in journal if "path" in j] == [("/fapi/v1/time", None)]
+    assert result.summary["status"] == "dry-run"
 
 
 def test_keys_and_signatures_never_reach_files_output_logs_or_errors(
@@ -243,9 +258,9 @@ def test_keys_and_signatures_never_reach_files_output_logs_or_errors(
             _run(fake, tmp_path / "out", weights[1], session=session, timeout=0.3, lines=[])
             next_candle(fake)
             fake.set_position(-100)
-        fake.inject("503")
-        fake.inject("503")
-        with pytest.raises(UnknownOutcome) as info:
+        for _ in range(3):
+            fake.inject("503")
+        with pytest.raises(ExecutionMismatch) as info:
             _run(fake, tmp_path / "out", weights[1], session=session)
         errors.append(str(info.value))
         monkeypatch.setenv("BINANCE_API_KEY", fake.api_key)
@@ -269,14 +284,16 @@ def test_journal_has_one_line_per_request_and_survives_failures(fake, tmp_path, 
     fake.inject("timeout_after", delay=1.0)
     fake.inject("429", "/fapi/v2/balance", "GET")
     _run(fake, tmp_path / "out", weights[1], timeout=0.3)
-    fake.inject("503")
-    fake.inject("503")
+    for _ in range(3):
+        fake.inject("503")
     next_candle(fake)
-    with pytest.raises(UnknownOutcome):
+    with pytest.raises(ExecutionMismatch):
         _run(fake, tmp_path / "out", weights[-1])
-    lines = (tmp_path / "out" / "orders.jsonl").read_text().splitlines()
-    assert len(lines) == len(fake.requests)
-    assert [json.loads(line)["path"] for line in lines] == [r["path"] for r in fake.requests]
+    lines = [json.loads(line) for line in (tmp_path / "out" / "orders.jsonl").read_text().splitlines()]
+    answered = [line for line in lines if "path" in line and line.get("phase") != "request"]
+    assert [line["path"] for line in answered] == [r["path"] for r in fake.requests]
+    ahead = [line for line in lines if line.get("phase") == "request"]
+    assert len(ahead) == len([r for r in fake.requests if r["method"] == "POST"])
 
 
 def test_command_line_dry_run_and_refusal(fake, tmp_path, weights, capsys):
@@ -286,8 +303,11 @@ def test_command_line_dry_run_and_refusal(fake, tmp_path, weights, capsys):
     summary = json.loads((tmp_path / "cli" / "execution_summary.json").read_text())
     assert json.loads(printed[printed.index("\n{") :]) == summary
     assert summary["leverage"] == 2 and summary["mode"] == "dry-run" and fake.signed_requests() == []
-    assert main(["--mode", "live", *args]) == 2
-    assert "confirm_live=True" in capsys.readouterr().err
+    assert run_command(main, ["--mode", "live", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: mode='live'") and "confirm_live=True" in err
+    assert run_command(main, ["--leverage", "x", *args]) == 1
+    assert capsys.readouterr().err.startswith("error: argument --leverage: invalid int value")
 
 
 def test_journal_table_reads_the_same_on_every_run(tmp_path, weights):
@@ -298,10 +318,55 @@ def test_journal_table_reads_the_same_on_every_run(tmp_path, weights):
             fake.inject("503_after")
             _run(fake, tmp_path / f"run{attempt}", weights[1])
             entries = Journal(tmp_path / f"run{attempt}" / "orders.jsonl").read()
-            assert len(entries) == len(fake.requests)
+            assert len(journal_frame(entries)) == len(fake.requests)  # one row per request, answered
         tables.append(journal_frame(entries))
     assert tables[0].equals(tables[1])
     assert not any(
         re.search(r"(?i)time", text) for text in tables[0]["params"].to_list() + tables[0]["answer"].to_list()
     )
     assert "FILLED BUY 100 @" in tables[0]["answer"].to_list()[tables[0]["status"].to_list().index(503) + 1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dry-run-balance", "inf"], "parameter dry_run_balance=inf: expected a finite number > 0"),
+        (["--dry-run-balance", "nan"], "parameter dry_run_balance=nan"),
+        (["--leverage", "0"], "parameter leverage=0: expected an integer in 1..125"),
+        (["--leverage", "126"], "parameter leverage=126"),
+        (["--symbol", "../../x"], "parameter symbol='../../x': expected 2 to 20 of A-Z and 0-9"),
+        (["--start", "yesterday"], "parameter start='yesterday': expected an ISO 8601 date"),
+        (["--stop-loss", "1.5"], "parameter stop_loss=1.5: expected None or a number in (0, 1)"),
+        (["--position-fraction", "0"], "parameter position_fraction=0.0"),
+        (["--max-notional", "-1"], "parameter max_notional=-1.0"),
+        (["--mode", "paper"], "argument --mode: invalid choice: 'paper'"),
+        (["--base-url", "ftp://x"], "parameter base_url='ftp://x': expected None or an http(s) URL"),
+        (["--output-dir", "FILE"], "is a file, not a folder"),
+        (["--weights-path", "DIR"], "is a folder, not a file"),
+        (["--data-path", "MISSING"], "no candle file at"),
+    ],
+)
+def test_command_line_refuses_every_bad_parameter_with_one_line_and_writes_nothing(
+    tmp_path, weights, capsys, args, message
+):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "dir").mkdir()
+    swap = {
+        "FILE": str(tmp_path / "file" / "out"),
+        "DIR": str(tmp_path / "dir"),
+        "MISSING": str(tmp_path / "no.csv"),
+    }
+    args = [swap.get(a, a) for a in args]
+    base = [
+        "--weights-path",
+        weights[1],
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--base-url",
+        "http://127.0.0.1:9",
+    ]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    assert run_command(main, [*base, *args]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err, err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before

@@ -20,6 +20,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -27,21 +28,17 @@ from urllib.parse import urlencode
 import requests
 
 from adalib.binance.errors import (
-    ExchangeUnavailable,
     InvalidTimestamp,
-    IPBanned,
     MarginTypeUnchanged,
     MissingCredentials,
     NoSuchOrder,
-    RateLimited,
-    UnknownOutcome,
     api_error,
 )
+from adalib.binance.http import LIVE_URL, TESTNET_URL, Answer, RetryPolicy, Transport
 from adalib.binance.journal import Journal
 from adalib.binance.rules import SymbolRules, decimal_str, to_decimal
 
-TESTNET_URL = "https://demo-fapi.binance.com"
-LIVE_URL = "https://fapi.binance.com"
+__all__ = ["LIVE_URL", "TESTNET_URL", "BinanceClient", "Position", "encode_params", "sign", "wire_value"]
 API_KEY_ENV = "BINANCE_API_KEY"
 API_SECRET_ENV = "BINANCE_API_SECRET"
 CLIENT_ORDER_ID = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
@@ -84,18 +81,22 @@ class _RedactSignatures(logging.Filter):
 logging.getLogger("urllib3.connectionpool").addFilter(_RedactSignatures())
 
 
-def _scrub(text: str) -> str:
-    """Drop query strings (they carry signatures) from an exception message."""
-    return re.sub(r"\?[^\s'\"()]*", "?…", text)[:300]
+@dataclass(frozen=True)
+class Position:
+    """The one-way position of a symbol: signed ``amount``, ``entry_price`` and ``margin_type``."""
+
+    amount: Decimal
+    entry_price: Decimal
+    margin_type: str
 
 
 class BinanceClient:
-    """Public and signed requests against ``base_url``, journaled, with Binance's retry etiquette.
+    """Public and signed requests against ``base_url``, journaled, through the one HTTP layer.
 
-    - 429: waits ``Retry-After`` (never longer than ``max_wait``), then retries; 418 (banned) raises.
-    - -1021 (timestamp outside recvWindow): re-syncs the clock offset and retries once.
-    - network errors and HTTP 5xx: idempotent requests retry with backoff; an order raises
-      ``UnknownOutcome`` so the caller looks it up before anything is resent.
+    Retries follow ``adalib.binance.http.RetryPolicy`` (429 honours ``Retry-After``, 418 stops,
+    5xx and timeouts back off, a bounded total wait); a -1021 (timestamp outside ``recvWindow``)
+    re-syncs the clock offset and retries once. A request that can change the account is
+    journaled before it is sent (``phase`` ``"request"``) and again with its answer.
 
     Credentials are never shown: not in ``repr``, exceptions or the journal.
 
@@ -116,15 +117,20 @@ class BinanceClient:
         retries: int = 3,
         backoff: float = 0.5,
         max_wait: float = 60.0,
+        total_wait: float = 120.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key, self._secret = api_key, api_secret
-        self.session = session or requests.Session()
+        self.transport = Transport(
+            session=session,
+            timeout=timeout,
+            policy=RetryPolicy(retries=retries, backoff=backoff, max_wait=max_wait, total_wait=total_wait),
+            sleep=sleep,
+        )
         self.journal = journal
-        self.timeout, self.recv_window = timeout, recv_window
-        self.retries, self.backoff, self.max_wait = retries, backoff, max_wait
+        self.recv_window = recv_window
         self.sleep, self.clock = sleep, clock
         self.time_offset_ms: int | None = None
         self.used_weight: dict[str, int] = {}
@@ -143,6 +149,11 @@ class BinanceClient:
 
     def __repr__(self) -> str:
         return f"BinanceClient(base_url={self.base_url!r}, credentials={'set' if self._key else 'none'})"
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session the transport uses."""
+        return self.transport.session
 
     # -- transport -------------------------------------------------------------------------------
 
@@ -169,8 +180,8 @@ class BinanceClient:
                     store[lower[len(prefix) :]] = int(value)
 
     def _log(self, entry: dict[str, Any]) -> None:
-        if self.journal is not None:
-            self.journal.write(entry)
+        if self.journal is not None:  # a request that can change the account is fsynced, a read flushed
+            self.journal.write(entry, sync=entry["method"] != "GET")
 
     def request(
         self,
@@ -185,11 +196,34 @@ class BinanceClient:
     ) -> Any:
         """Send one request (retrying as the class docstring says) and return its decoded JSON."""
         idempotent = method == "GET" if idempotent is None else idempotent
-        retries = self.retries if retries is None else retries
         if signed and not (self._key and self._secret):
             raise MissingCredentials(f"{method} {path} is a signed endpoint and this client has no keys")
-        failures, resynced = 0, False
-        while True:
+        for resync in (False, True):
+            answer = self._send(method, path, params, signed, idempotent, retries, summarise)
+            if answer.ok:
+                return answer.payload
+            error = api_error(answer.status, answer.payload, method, path)
+            if isinstance(error, InvalidTimestamp) and signed and not resync:
+                self.sync_time()
+                continue
+            raise error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        signed: bool,
+        idempotent: bool,
+        retries: int | None,
+        summarise: Callable[[Any], Any] | None,
+    ) -> Answer:
+        """One request through the transport: signed afresh and journaled at every attempt."""
+        write_ahead = method != "GET"
+        entry: dict[str, Any] = {}
+
+        def prepare() -> tuple[str, dict[str, str]]:
             sent = dict(params or {})
             headers = {}
             if signed:
@@ -198,68 +232,29 @@ class BinanceClient:
                 sent["recvWindow"] = self.recv_window
                 sent["timestamp"] = self.now_ms()
                 query = encode_params(sent)
-                query = f"{query}&signature={sign(self._secret, query)}"
-                headers["X-MBX-APIKEY"] = self._key
+                query = f"{query}&signature={sign(self._secret or '', query)}"
+                headers["X-MBX-APIKEY"] = self._key or ""
             else:
                 query = encode_params(sent)
-            url = f"{self.base_url}{path}" + (f"?{query}" if query else "")
-            shown = {k: wire_value(v) for k, v in sent.items()}
-            entry: dict[str, Any] = {"method": method, "path": path, "params": shown, "signed": signed}
-            try:
-                response = self.session.request(method, url, headers=headers, timeout=self.timeout)
-            except requests.RequestException as exc:
-                error = f"{type(exc).__name__}: {_scrub(str(exc))}"
-                self._log({**entry, "status": None, "response": None, "error": error})
-                if not idempotent:
-                    raise UnknownOutcome(
-                        f"{method} {path}: no answer ({type(exc).__name__}); outcome unknown"
-                    ) from None
-                failures += 1
-                if failures > retries:
-                    raise ExchangeUnavailable(f"{method} {path}: {error}") from None
-                self.sleep(self.backoff * 2 ** (failures - 1))
-                continue
-            self._track(response.headers)
-            try:
-                payload = response.json()
-            except ValueError:
-                payload = response.text[:300]
-            status = response.status_code
-            ok = 200 <= status < 300
-            answer = summarise(payload) if (ok and summarise) else payload
-            self._log({**entry, "status": status, "response": answer})
-            if ok:
-                return payload
-            retry_after = response.headers.get("Retry-After")
-            wait = float(retry_after) if retry_after else None
-            if status == 418:
-                raise IPBanned(
-                    f"{method} {path}: HTTP 418, IP banned (Retry-After {retry_after}s); stopping", wait
-                )
-            if status == 429:
-                failures += 1
-                wait = self.backoff * 2 ** (failures - 1) if wait is None else wait
-                if failures > retries or wait > self.max_wait:
-                    raise RateLimited(
-                        f"{method} {path}: HTTP 429 rate limited (Retry-After {retry_after}s)", wait
-                    )
-                self.sleep(wait)
-                continue
-            if status >= 500:
-                if not idempotent:
-                    detail = payload.get("msg") if isinstance(payload, dict) else payload
-                    raise UnknownOutcome(f"{method} {path}: HTTP {status} ({detail}); outcome unknown")
-                failures += 1
-                if failures > retries:
-                    raise ExchangeUnavailable(f"{method} {path}: HTTP {status}: {payload}")
-                self.sleep(self.backoff * 2 ** (failures - 1))
-                continue
-            error = api_error(status, payload, method, path)
-            if isinstance(error, InvalidTimestamp) and signed and not resynced:
-                resynced = True
-                self.sync_time()
-                continue
-            raise error
+            entry.clear()
+            entry.update(method=method, path=path, params={k: wire_value(v) for k, v in sent.items()})
+            entry["signed"] = signed
+            if write_ahead:  # journaled and fsynced before it leaves: a crash cannot hide it
+                self._log({**entry, "phase": "request"})
+            return f"{self.base_url}{path}" + (f"?{query}" if query else ""), headers
+
+        def record(answer: Answer | None, error: str | None) -> None:
+            tail: dict[str, Any] = {"phase": "answer"} if write_ahead else {}
+            if answer is None:
+                self._log({**entry, **tail, "status": None, "response": None, "error": error})
+                return
+            self._track(answer.headers)
+            shown = summarise(answer.payload) if (answer.ok and summarise) else answer.payload
+            self._log({**entry, **tail, "status": answer.status, "response": shown})
+
+        return self.transport.send(
+            method, path, prepare, idempotent=idempotent, record=record, retries=retries
+        )
 
     # -- endpoints -------------------------------------------------------------------------------
 
@@ -306,17 +301,64 @@ class BinanceClient:
         rows = self.request("GET", "/fapi/v2/balance", signed=True)
         return sum((to_decimal(r["availableBalance"]) for r in rows if r.get("asset") == asset), Decimal(0))
 
-    def position_amt(self, symbol: str) -> Decimal:
+    def position(self, symbol: str) -> Position:
         """``GET /fapi/v2/positionRisk``: the signed one-way position (``positionSide`` BOTH)."""
         rows = self.request("GET", "/fapi/v2/positionRisk", {"symbol": symbol}, signed=True)
-        return sum(
-            (
-                to_decimal(r["positionAmt"])
-                for r in rows
-                if r.get("symbol") == symbol and r.get("positionSide", "BOTH") == "BOTH"
-            ),
-            Decimal(0),
-        )
+        mine = [r for r in rows if r.get("symbol") == symbol and r.get("positionSide", "BOTH") == "BOTH"]
+        amount = sum((to_decimal(r["positionAmt"]) for r in mine), Decimal(0))
+        entry = to_decimal(mine[0].get("entryPrice", "0")) if mine else Decimal(0)
+        margin = str(mine[0].get("marginType", "")).upper() if mine else ""
+        return Position(amount, entry, {"CROSS": "CROSSED"}.get(margin, margin))
+
+    def position_amt(self, symbol: str) -> Decimal:
+        """The signed one-way position amount of ``symbol``."""
+        return self.position(symbol).amount
+
+    def multi_assets_mode(self) -> bool:
+        """``GET /fapi/v1/multiAssetsMargin``: True if the account is in multi-assets mode."""
+        return bool(self.request("GET", "/fapi/v1/multiAssetsMargin", signed=True)["multiAssetsMargin"])
+
+    def open_orders(self, symbol: str) -> list[dict[str, Any]]:
+        """``GET /fapi/v1/openOrders``: the symbol's open (non-conditional) orders."""
+        return list(self.request("GET", "/fapi/v1/openOrders", {"symbol": symbol}, signed=True))
+
+    def open_algo_orders(self, symbol: str) -> list[dict[str, Any]]:
+        """``GET /fapi/v1/openAlgoOrders``: the symbol's open conditional orders (stops)."""
+        answer = self.request("GET", "/fapi/v1/openAlgoOrders", {"symbol": symbol}, signed=True)
+        return list(answer.get("orders", []) if isinstance(answer, dict) else answer)
+
+    def new_stop_market(
+        self, symbol: str, side: str, trigger_price: Decimal, *, client_algo_id: str
+    ) -> dict[str, Any]:
+        """``POST /fapi/v1/algoOrder``: a conditional STOP_MARKET that closes the whole position when
+        the mark price reaches ``trigger_price`` (Binance's Algo Order endpoint since 2025-12)."""
+        params: dict[str, Any] = {
+            "algoType": "CONDITIONAL",
+            "symbol": symbol,
+            "side": side,
+            "type": "STOP_MARKET",
+            "triggerPrice": trigger_price,
+            "workingType": "MARK_PRICE",
+            "closePosition": True,
+            "clientAlgoId": client_algo_id,
+        }
+        return self.request("POST", "/fapi/v1/algoOrder", params, signed=True, idempotent=False)
+
+    def get_algo_order(self, client_algo_id: str) -> dict[str, Any] | None:
+        """``GET /fapi/v1/algoOrder`` by ``clientAlgoId``; None if Binance has no such order."""
+        try:
+            return self.request("GET", "/fapi/v1/algoOrder", {"clientAlgoId": client_algo_id}, signed=True)
+        except NoSuchOrder:
+            return None
+
+    def cancel_algo_order(self, client_algo_id: str) -> dict[str, Any] | None:
+        """``DELETE /fapi/v1/algoOrder`` by ``clientAlgoId`` (None if it is already gone)."""
+        try:
+            return self.request(
+                "DELETE", "/fapi/v1/algoOrder", {"clientAlgoId": client_algo_id}, signed=True, idempotent=True
+            )
+        except NoSuchOrder:
+            return None
 
     def set_margin_type(self, symbol: str, margin_type: str) -> str:
         """``POST /fapi/v1/marginType``; returns ``"changed"`` or ``"already set"`` (-4046)."""

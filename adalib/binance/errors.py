@@ -119,4 +119,5 @@ def api_error(status: int, payload: Any, method: str, path: str) -> BinanceAPIEr
         code, msg = int(payload["code"]), str(payload.get("msg", ""))
     else:
         code, msg = None, str(payload)[:300]
-    return ERROR_TYPES.get(code, BinanceAPIError)(status, code, msg, method, path)
+    kind = BinanceAPIError if code is None else ERROR_TYPES.get(code, BinanceAPIError)
+    return kind(status, code, msg, method, path)

@@ -1,9 +1,11 @@
-"""The append-only request journal ``orders.jsonl``: one JSON object per HTTP request.
+"""The append-only, write-ahead request journal ``orders.jsonl``: one JSON object per line.
 
-Each line is written, flushed and fsynced before the caller sees the answer, and
-also when the request failed (``status`` null, ``error`` set). Signatures and keys
-never reach it: ``signature`` is dropped from the parameters and any configured
-secret string is masked wherever it appears.
+A request that can change the account gets a line (``phase`` ``"request"``) written, flushed
+and fsynced *before* it is sent, and a second one (``phase`` ``"answer"``) with its answer or
+error; a read-only request gets one line with its answer. A crash can leave a torn last line:
+the next ``write`` starts on a new line (the torn text is never merged with the next record),
+and ``read`` skips it and lists it in ``torn``. Signatures and keys never reach the journal:
+``signature`` is dropped from the parameters and any configured secret is masked.
 
 >>> import tempfile, pathlib, json
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "orders.jsonl"
@@ -53,24 +55,75 @@ class Journal:
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
 
-    def write(self, entry: dict[str, Any]) -> None:
-        """Append ``entry`` (with a ``time`` field first) as one line; flushed and fsynced."""
+    def write(self, entry: dict[str, Any], *, sync: bool = True) -> None:
+        """Append ``entry`` (with a ``time`` field first) as one line, flushed; fsynced unless
+        ``sync=False`` (read-only requests, whose loss a crash cannot make harmful).
+
+        If the file ends inside a line (a torn write), a newline is written first.
+        """
         params = {k: v for k, v in dict(entry.get("params") or {}).items() if k not in DROPPED_PARAMS}
-        record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+        record: dict[str, Any] = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        }
         record.update({**entry, "params": params})
-        line = json.dumps(_mask(record, self._secrets), default=str, sort_keys=False) + "\n"
+        line = (json.dumps(_mask(record, self._secrets), default=str, sort_keys=False) + "\n").encode()
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
+            with self.path.open("ab+") as handle:
+                if handle.seek(0, os.SEEK_END) > 0:
+                    handle.seek(-1, os.SEEK_END)
+                    if handle.read(1) != b"\n":
+                        line = b"\n" + line
                 handle.write(line)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if sync:
+                    os.fsync(handle.fileno())
 
     def read(self) -> list[dict[str, Any]]:
-        """All entries written so far (empty if the file does not exist)."""
+        """All entries written so far (empty if the file does not exist).
+
+        Lines that are not a JSON object (a torn write) are skipped and listed in ``self.torn``
+        as ``(line number, text)``.
+        """
+        self.torn: list[tuple[int, str]] = []
         if not self.path.exists():
             return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line]
+        entries = []
+        lines = self.path.read_bytes().decode("utf-8", errors="replace").splitlines()
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                entry = None
+            if isinstance(entry, dict):
+                entries.append(entry)
+            else:
+                self.torn.append((number, line[:200]))
+        return entries
+
+
+def pending_requests(entries: list[dict[str, Any]], id_field: str = "newClientOrderId") -> list[str]:
+    """Client ids of journaled requests (``phase`` ``"request"``) that have no answer line after them:
+    requests a crash may have sent without anyone seeing the answer.
+
+    >>> sent = {"method": "POST", "path": "/fapi/v1/order", "params": {"newClientOrderId": "a"}}
+    >>> pending_requests([{**sent, "phase": "request"}])
+    ['a']
+    >>> pending_requests([{**sent, "phase": "request"}, {**sent, "phase": "answer", "status": 200}])
+    []
+    """
+    open_ids: dict[str, None] = {}
+    for entry in entries:
+        key = (entry.get("params") or {}).get(id_field)
+        if key is None or entry.get("phase") not in ("request", "answer"):
+            continue
+        if entry["phase"] == "request":
+            open_ids[key] = None
+        else:
+            open_ids.pop(key, None)
+    return list(open_ids)
 
 
 def _untimed(value: Any) -> Any:
@@ -96,6 +149,7 @@ def _answer(entry: dict[str, Any]) -> str:
 def journal_frame(entries: list[dict[str, Any]]) -> pl.DataFrame:
     """The journal as a table for reading: clock fields (``time``, ``timestamp``, ``recvWindow``
     and response times) are left out, so the same requests always print the same."""
+    entries = [e for e in entries if "method" in e and e.get("phase") != "request"]
     return pl.DataFrame(
         {
             "method": [e["method"] for e in entries],

@@ -47,6 +47,8 @@ class SymbolRules:
     max_qty: Decimal
     min_notional: Decimal
     quantity_precision: int | None = None
+    status: str = "TRADING"
+    contract_type: str = "PERPETUAL"
 
     @classmethod
     def from_exchange_info(cls, info: dict[str, Any], symbol: str) -> SymbolRules:
@@ -68,7 +70,36 @@ class SymbolRules:
             max_qty=min(to_decimal(f["maxQty"]) for f in lots),
             min_notional=to_decimal(filters["MIN_NOTIONAL"]["notional"]),
             quantity_precision=entry.get("quantityPrecision"),
+            status=str(entry.get("status", "TRADING")),
+            contract_type=str(entry.get("contractType", "PERPETUAL")),
         )
+
+    def trading_problem(self) -> str | None:
+        """Why the symbol cannot be traded by this layer (None if it is a TRADING perpetual)."""
+        if self.status != "TRADING":
+            return f"symbol {self.symbol} has status {self.status}, not TRADING"
+        if self.contract_type != "PERPETUAL":
+            return f"symbol {self.symbol} is a {self.contract_type} contract, not PERPETUAL"
+        return None
+
+    def split_qty(self, qty: Decimal) -> list[Decimal]:
+        """``qty`` as parts of at most ``max_qty`` (a market order above it gets -4005).
+
+        >>> SymbolRules.from_exchange_info(ADAUSDT_ASSUMED_INFO, "ADAUSDT").split_qty(Decimal(4500000))
+        [Decimal('2000000'), Decimal('2000000'), Decimal('500000')]
+        """
+        parts = []
+        while qty > self.max_qty:
+            parts.append(self.max_qty)
+            qty -= self.max_qty
+        return [*parts, qty] if qty > 0 else parts
+
+    def round_price_toward(self, price: Decimal, toward: Decimal) -> Decimal:
+        """``price`` rounded to the tick size in the direction of ``toward``."""
+        down = floor_to_step(price, self.tick_size)
+        if toward <= price or down == price:
+            return down
+        return down + self.tick_size
 
     def round_qty(self, qty: Decimal) -> Decimal:
         """``qty`` rounded down to the step size."""
@@ -108,6 +139,7 @@ ADAUSDT_ASSUMED_INFO: dict[str, Any] = {
         {
             "symbol": "ADAUSDT",
             "status": "TRADING",
+            "contractType": "PERPETUAL",
             "quantityPrecision": 0,
             "pricePrecision": 4,
             "filters": [

@@ -11,17 +11,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import polars as pl
 import requests
 from tqdm.auto import tqdm
 
+from adalib.binance.errors import BinanceError
+from adalib.binance.http import RetryPolicy, Transport
 from adalib.data.schema import CANDLE_SCHEMA, TIME
 
 TWELVE_HOURS_MS = 12 * 3600 * 1000
 KLINES_LIMIT = 1500
 FUNDING_LIMIT = 1000
-RETRY_STATUSES = {418, 429, 500, 502, 503, 504}
 
 
 def last_closed_open_ms(now_ms: int, interval_ms: int = TWELVE_HOURS_MS) -> int:
@@ -45,39 +47,28 @@ def get_json(
     retries: int = 5,
     backoff: float = 1.0,
     max_wait: float = 120.0,
+    total_wait: float = 600.0,
     timeout: float = 10.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Any:
-    """GET ``url`` and decode JSON, retrying 429/418/5xx and network errors.
-
-    A 429 or 418 waits what its ``Retry-After`` header says (never hammering: a wait
-    longer than ``max_wait`` raises instead); 5xx and network errors back off
-    exponentially from ``backoff`` seconds.
-    """
-    last = "no attempt"
-    for attempt in range(retries + 1):
-        try:
-            response = session.get(url, params=params, timeout=timeout)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            last = f"{type(exc).__name__}: {exc}"
-            wait = backoff * 2**attempt
-        else:
-            if response.status_code == 200:
-                return response.json()
-            last = f"HTTP {response.status_code}: {response.text[:200]}"
-            if response.status_code not in RETRY_STATUSES:
-                raise MarketDataError(f"GET {url} {params}: {last}")
-            retry_after = response.headers.get("Retry-After")
-            if response.status_code in (418, 429):
-                wait = float(retry_after) if retry_after else backoff * 2**attempt
-            else:
-                wait = backoff * 2**attempt
-        if attempt == retries:
-            break
-        if wait > max_wait:
-            raise MarketDataError(f"GET {url}: asked to wait {wait:.0f}s (> {max_wait:.0f}s); {last}")
-        sleep(wait)
-    raise MarketDataError(f"GET {url} {params}: gave up after {retries + 1} attempts; {last}")
+    """GET ``url`` and decode JSON through the one Binance HTTP layer (``adalib.binance.http``):
+    429 waits ``Retry-After`` (a wait longer than ``max_wait`` raises), 418 stops at once, 5xx and
+    network errors back off exponentially from ``backoff`` seconds, ``total_wait`` bounds it all."""
+    query = urlencode(params)
+    target = f"{url}?{query}" if query else url
+    transport = Transport(
+        session=session,
+        timeout=timeout,
+        policy=RetryPolicy(retries=retries, backoff=backoff, max_wait=max_wait, total_wait=total_wait),
+        sleep=sleep,
+    )
+    try:
+        answer = transport.send("GET", url, lambda: (target, {}), idempotent=True)
+    except BinanceError as exc:
+        raise MarketDataError(f"{exc} ({params})") from None
+    if not answer.ok:
+        raise MarketDataError(f"GET {url} {params}: HTTP {answer.status}: {str(answer.payload)[:200]}")
+    return answer.payload
 
 
 def klines_frame(rows: list[list[Any]]) -> pl.DataFrame:
