@@ -113,6 +113,13 @@ def load_segment(
     Forecasts outside the candles' time span are dropped (that is what ``start``/``end``
     select); every forecast inside it must be one of the candles, with the same ``close``
     (else they were computed on other data). Raises ``ForecastsError`` before any backtest work.
+
+    >>> from adalib import load_candles
+    >>> candles = load_candles("synthetic", end="2021-01-01")
+    >>> load_segment(candles, forecasts_path="/nonexistent/forecasts.parquet")
+    Traceback (most recent call last):
+    ...
+    adalib.backtest.segment.ForecastsError: /nonexistent/forecasts.parquet: forecasts file not found ...
     """
     frame = candles.frame if isinstance(candles, Candles) else candles
     if segment not in SEGMENTS:

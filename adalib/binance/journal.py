@@ -45,7 +45,14 @@ def _mask(value: Any, secrets: tuple[str, ...]) -> Any:
 
 
 class Journal:
-    """Append JSON lines to ``path`` (created with its folder on first write)."""
+    """Append JSON lines to ``path`` (created with its folder on first write).
+
+    >>> import pathlib, tempfile
+    >>> journal = Journal(pathlib.Path(tempfile.mkdtemp()) / "orders.jsonl", secrets=["s3cret"])
+    >>> journal.write({"method": "GET", "path": "/fapi/v1/time", "note": "key s3cret"}, sync=False)
+    >>> journal.read()[0]["note"]  # a secret never reaches the file
+    'key ***'
+    """
 
     def __init__(self, path: str | Path, *, secrets: Iterable[str] = ()) -> None:
         self.path = Path(path)
@@ -148,7 +155,11 @@ def _answer(entry: dict[str, Any]) -> str:
 
 def journal_frame(entries: list[dict[str, Any]]) -> pl.DataFrame:
     """The journal as a table for reading: clock fields (``time``, ``timestamp``, ``recvWindow``
-    and response times) are left out, so the same requests always print the same."""
+    and response times) are left out, so the same requests always print the same.
+
+    >>> journal_frame([{"time": "t", "method": "GET", "path": "/fapi/v1/time", "params": {}}]).columns[:2]
+    ['method', 'path']
+    """
     entries = [e for e in entries if "method" in e and e.get("phase") != "request"]
     return pl.DataFrame(
         {

@@ -33,11 +33,22 @@ DATA_PATH_WORDS = ("auto", "binance", "synthetic")
 
 class ExecutionRefused(RuntimeError):
     """The run stops before sending anything that could trade (live without confirmation, missing
-    keys, an account that fails the checks, another run holding the lock, an unwritable journal)."""
+    keys, an account that fails the checks, another run holding the lock, an unwritable journal).
+
+    >>> from adalib import ExecutionParams, run_execution
+    >>> run_execution(ExecutionParams(mode="live", base_url="http://127.0.0.1:9"))
+    Traceback (most recent call last):
+    ...
+    adalib.execution.params.ExecutionRefused: mode='live' trades real money: set confirm_live=True ...
+    """
 
 
 class ExecutionMismatch(RuntimeError):
-    """The position read back after the run is not the intended one (``status`` ``"mismatch"``)."""
+    """The position read back after the run is not the intended one (``status`` ``"mismatch"``).
+
+    >>> issubclass(ExecutionMismatch, RuntimeError)  # the command line turns it into one error line
+    True
+    """
 
 
 def _number(value: Any) -> bool:

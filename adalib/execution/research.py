@@ -62,7 +62,12 @@ def _pct(value: Any) -> str:
 def research_findings(output_dir: str | Path = "artifacts") -> Findings:
     """Read ``model_metrics.json`` and ``backtest_metrics.json`` from ``output_dir`` (relative paths
     resolve as the notebooks' do) and say what they found: the forecast tests' p-values, and the
-    backtest against buy-and-hold. ``edge`` is True only if a forecast test is significant at 5%."""
+    backtest against buy-and-hold. ``edge`` is True only if a forecast test is significant at 5%.
+
+    >>> import tempfile
+    >>> research_findings(tempfile.mkdtemp()).edge is None  # nothing to read: no verdict
+    True
+    """
     folder = resolve_existing(output_dir)
     model, model_problem = _read(folder / "model_metrics.json")
     backtest, backtest_problem = _read(folder / "backtest_metrics.json")

@@ -44,7 +44,15 @@ JOURNAL = "orders.jsonl"
 
 @dataclass
 class ExecutionResult:
-    """What one run saw and did; ``summary`` is what ``execution_summary.json`` holds."""
+    """What one run saw and did; ``summary`` is what ``execution_summary.json`` holds.
+
+    >>> import tempfile
+    >>> from adalib import ExecutionParams, run_execution
+    >>> out = tempfile.mkdtemp()
+    >>> result = run_execution(ExecutionParams(data_path="synthetic", output_dir=out), out=lambda line: None)
+    >>> result.summary["mode"], result.summary["status"], result.summary["orders"]
+    ('dry-run', 'dry-run', [])
+    """
 
     candles: Candles
     signal: Signal
