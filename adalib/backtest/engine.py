@@ -64,9 +64,13 @@ def grid_of(configs: Sequence[BacktestConfig], history: bool) -> Grid:
     )
 
 
-def market_of(c: CandleArrays, funding: pl.DataFrame | None) -> Market:
+def market_of(c: CandleArrays, funding: pl.DataFrame | None, *, rates: bool = True) -> Market:
     """The candles with their funding events per candle: the history's rates, else the number of events
-    on the 8h grid (the kernels multiply it by each configuration's constant rate)."""
+    on the 8h grid (the kernels multiply it by each configuration's constant rate). ``rates=False``:
+    zeros, for configurations without funding (the kernels then never read them)."""
+    if not rates:
+        zeros = np.zeros(c.n)
+        return Market(c.open, c.high, c.low, c.close, zeros, zeros)
     rate, at_open = candle_rates(c.open_ms, c.step_ms, 1.0, funding)
     return Market(c.open, c.high, c.low, c.close, rate, at_open)
 
@@ -99,8 +103,11 @@ def run_backtest(
     """
     c = candle_arrays(frame)
     history = checked_funding(c, funding)
+    funded = history is not None or config.funding_rate_8h != 0
     out = simulate(
-        market_of(c, history), c.signals["direction"][:, None], grid_of([config], history is not None)
+        market_of(c, history, rates=funded),
+        c.signals["direction"][:, None],
+        grid_of([config], history is not None),
     )
     return result_of(c, out)
 

@@ -78,6 +78,10 @@ def runs(signals: np.ndarray, per_bar: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def trade_index(shape: tuple[int, int], first: np.ndarray) -> np.ndarray:
     """Per cell, the number of the last trade entered at or before it in its column (-1 before any);
     trades are numbered in the order of their (flat) entry cells."""
+    if shape[1] == 1:  # one column: trades are numbered in time order, a count of the entries so far
+        starts = np.zeros(shape[0], dtype=np.int64)
+        starts[first] = 1
+        return (np.cumsum(starts) - 1).reshape(shape)
     marks = np.full(shape, -1, dtype=np.int64)
     marks.flat[first] = np.arange(first.size)
     return np.maximum.accumulate(marks, axis=0)
@@ -96,12 +100,14 @@ def exit_level(
     return p_liq, np.where((stop == 0) | (side * (p_liq - p_stop) >= 0), p_liq, p_stop)
 
 
-def _first_per_trade(hits: np.ndarray, trade: np.ndarray, n: int) -> np.ndarray:
-    """The first of the (time-ordered per trade) ``hits`` of each of ``n`` trades; -1 where none."""
+def _first_per_trade(hits: np.ndarray, trade: np.ndarray, n: int, *, ordered: bool) -> np.ndarray:
+    """The first of the (time-ordered per trade) ``hits`` of each of ``n`` trades; -1 where none.
+    ``ordered``: ``trade`` is already ascending (no sort needed)."""
     out = np.full(n, -1, dtype=np.int64)
     if hits.size:
-        order = np.argsort(trade, kind="stable")
-        hits, trade = hits[order], trade[order]
+        if not ordered:
+            order = np.argsort(trade, kind="stable")
+            hits, trade = hits[order], trade[order]
         keep = np.ones(hits.size, dtype=bool)
         keep[1:] = trade[1:] != trade[:-1]
         out[trade[keep]] = hits[keep]
@@ -115,7 +121,8 @@ def first_reach_cells(m: Market, pos: np.ndarray, tid: np.ndarray, level: np.nda
         return np.zeros(0, dtype=np.int64)
     adverse = np.where(pos > 0, m.low[:, None], m.high[:, None])
     hits = np.flatnonzero((pos * (adverse - level[tid]) <= 0) & (pos != 0))
-    return _first_per_trade(hits, tid.ravel()[hits], level.size)
+    # in one column the trades are numbered in time order, so the hits come sorted by trade
+    return _first_per_trade(hits, tid.ravel()[hits], level.size, ordered=pos.shape[1] == 1)
 
 
 def first_reach_segments(
@@ -131,7 +138,7 @@ def first_reach_segments(
     s = side[segment]
     adverse = np.where(s > 0, m.low[u], m.high[u])
     hits = np.flatnonzero(s * (adverse - level[segment]) <= 0)
-    return _first_per_trade(cells[hits], segment[hits], first.size)
+    return _first_per_trade(cells[hits], segment[hits], first.size, ordered=True)  # segments ascend
 
 
 def split_trades(
@@ -206,10 +213,11 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
     pos, start, end = runs(signals, g.per_bar[0] if g.per_bar.all() or not g.per_bar.any() else g.per_bar)
     (a, h, kind, entry, side, col), tid = split_trades(m, g, pos, start, end)
     ua, uh = a // width, h // width
-    prefix = m.funding_prefix()
+    funded = bool(g.funding.any())  # else every funding term is 0: no prefix sums
+    prefix = m.funding_prefix() if funded else np.zeros(0)
     fm, slip, fee, stop = g.at("funding", col), g.at("slip", col), g.at("fee", col), g.at("stop", col)
     leverage, fraction, mmr = g.at("leverage", col), g.at("fraction", col), g.at("mmr", col)
-    skip = m.open[ua] * m.rate_at_open[ua]  # an event at the entry instant is not paid
+    skip = m.open[ua] * m.rate_at_open[ua] if funded else 0.0  # an event at the entry instant is not paid
     normal = kind == NORMAL
     early = not normal.all()  # some trade is liquidated or stopped
     # funding per unit of quantity: through the exit candle, or before it for a liquidation or stop
@@ -266,7 +274,9 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
         qs = side * qty
         # an open trade's equity, cash + s*qty*(close - entry) - entry fee - funding, is affine in
         # z = close - fm * P: base + qs * z
-        base = before - qs * entry - fee * qty * entry + qs * fm * (prefix[ua] + skip)
+        base = before - qs * entry - fee * qty * entry
+        if funded:
+            base = base + qs * fm * (prefix[ua] + skip)
         out["position"], out["equity"] = candle_paths(m, g, prefix, cash, a, uh, qs, base, tid)
     return out
 

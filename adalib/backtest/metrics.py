@@ -29,6 +29,7 @@ METRICS = (  # the fields of backtest_metrics.json, in order
 COUNTS = ("n_trades", "liquidated", "stopped", "periods_per_year")
 MOMENTS = ("skew", "kurtosis", "n_periods")
 TRADE_FIELDS = ("cfg", "pnl", "return", "fees", "funding", "liquidated", "stopped")
+AMOUNTS = ("return", "fees", "funding")  # trade fields summed per configuration
 
 
 def no_trades(configs: int = 1) -> dict[str, np.ndarray]:
@@ -113,24 +114,16 @@ def metrics_arrays(
 
 def _trade_metrics(trades: dict[str, np.ndarray], m: int) -> dict[str, np.ndarray]:
     cfg, pnl = trades["cfg"], trades["pnl"]
-    weights = np.stack(
-        [
-            trades["alive"] if "alive" in trades else np.ones(pnl.size),
-            pnl > 0,
-            np.where(pnl > 0, pnl, 0.0),
-            np.where(pnl < 0, -pnl, 0.0),
-            trades["return"],
-            trades["fees"],
-            trades["funding"],
-            trades["liquidated"],
-            trades["stopped"],
-        ]
-    )
-    if m == 1:  # one configuration: plain sums
-        sums = weights.sum(axis=1)[:, None]
+    alive = trades["alive"] if "alive" in trades else np.ones(pnl.size, dtype=bool)
+    flags = (alive, pnl > 0, trades["liquidated"], trades["stopped"])  # counted
+    amounts = (np.where(pnl > 0, pnl, 0.0), np.where(pnl < 0, -pnl, 0.0), *(trades[k] for k in AMOUNTS))
+    if m == 1:  # one configuration: plain counts and sums
+        count, wins, liquidated, stopped = (np.array([np.count_nonzero(f)], dtype=float) for f in flags)
+        gains, losses, returns, fees, funding = (np.array([np.sum(a)]) for a in amounts)
     else:
-        sums = np.stack([np.bincount(cfg, weights=w, minlength=m)[:m] for w in weights])
-    count, wins, gains, losses, returns, fees, funding, liquidated, stopped = sums
+        count, wins, liquidated, stopped, gains, losses, returns, fees, funding = (
+            np.bincount(cfg, weights=w, minlength=m)[:m] for w in (*flags, *amounts)
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         return {
             "n_trades": count,
