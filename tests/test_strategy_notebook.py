@@ -119,7 +119,7 @@ def test_notebook_reports_its_numbers_without_errors(executed: Path) -> None:
         f"{metrics['n_trades']} trades ({metrics['liquidated']} liquidated, {metrics['stopped']} stopped)"
         in text
     )
-    assert f"Sharpe **{metrics['sharpe']:.2f}**" in text
+    assert f"Sharpe **{adalib.format_value(metrics['sharpe'], 'number:2')}**" in text  # None shows as —
     assert "constant funding_rate_8h" in text  # it says which funding it used
     assert "Pre-registered rule" in text and "trials ran at a 0.050% taker fee" in text
     assert "The study window 2025-08-11 to 2025-11-04 is not in these candles" in text
