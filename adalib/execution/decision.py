@@ -297,7 +297,16 @@ def after_close(open_time: datetime) -> datetime:
 
 def reversal_candles(forecasts: pl.DataFrame) -> tuple[datetime, datetime] | None:
     """For the demo: the last candle and the latest earlier one with a different nonzero direction
-    (None if there is none: nothing to reverse)."""
+    (None if there is none: nothing to reverse).
+
+    >>> from datetime import datetime, UTC
+    >>> times = [datetime(2024, 1, d, tzinfo=UTC) for d in (1, 2, 3, 4)]
+    >>> frame = pl.DataFrame({"open_time": times, "direction": [-1, 1, 1, 1]})
+    >>> [t.day for t in reversal_candles(frame)]
+    [1, 4]
+    >>> reversal_candles(frame.with_columns(pl.lit(1).alias("direction"))) is None
+    True
+    """
     last = forecasts.row(-1, named=True)
     earlier = forecasts.head(forecasts.height - 1).filter(
         (pl.col("direction") != 0) & (pl.col("direction") != last["direction"])
