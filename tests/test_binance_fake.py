@@ -114,3 +114,16 @@ def test_klines_serve_only_what_exists_at_the_fake_clock():
         assert BinanceClient(fake.url).mark_price("ADAUSDT") == Decimal(str(CANDLES["close"][9])).quantize(
             Decimal("1e-8")
         )
+
+
+def test_a_close_needs_no_margin_even_under_water():
+    """Binance never refuses a reduce-only close for margin; the local exchange did when the position's
+    loss had eaten the available balance (the replay's -2019)."""
+    with FakeBinance(mark_price="1", balance="100", leverage=1) as fake:
+        c = _client(fake)
+        c.new_market_order("ADAUSDT", "BUY", Decimal(95), client_order_id="open")
+        fake.set_mark_price("0.5")  # 47.5 USDT lost: no free margin left for the close's fee
+        assert fake.available_balance() <= 0
+        closed = c.new_market_order("ADAUSDT", "SELL", Decimal(95), client_order_id="close", reduce_only=True)
+        assert closed["status"] == "FILLED" and c.position_amt("ADAUSDT") == 0
+        assert _code(lambda: c.new_market_order("ADAUSDT", "BUY", Decimal(200), client_order_id="x")) == -2019

@@ -116,7 +116,11 @@ class Orders(Account):
         signed = qty if side == "BUY" else -qty
         reducing = self.position_amt != 0 and (self.position_amt > 0) != (signed > 0)
         opening = qty - min(qty, abs(self.position_amt)) if reducing else qty
-        if opening * mark / self.leverage + self.fee_rate * qty * mark > self.available_balance():
+        # only what the order opens needs margin (and its fee): Binance never refuses a close for margin
+        if (
+            opening > 0
+            and opening * mark * (Decimal(1) / self.leverage + self.fee_rate) > self.available_balance()
+        ):
             raise Reject(-2019, "Margin is insufficient.")
         now = self.now_ms()
         order: dict[str, Any] = {
