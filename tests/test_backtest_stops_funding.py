@@ -3,11 +3,12 @@ each checked on the engine and on the reference loop."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+from backtest_support import H12, JAN1, approx, candles
 
 from adalib.backtest import (
     BacktestConfig,
@@ -19,28 +20,7 @@ from adalib.backtest import (
     sweep,
 )
 
-H12 = timedelta(hours=12)
-JAN1 = datetime(2024, 1, 1, tzinfo=UTC)
 ZERO = dict(fee_rate=0.0, slippage_bps=0.0, maintenance_margin_rate=0.0)
-
-
-def candles(rows: list[tuple[float, float, float, float]], signals: list[int], start: datetime = JAN1):
-    """12h candles from (open, high, low, close) tuples and the signals s_t."""
-    return pl.DataFrame(
-        {
-            "open_time": [start + i * H12 for i in range(len(rows))],
-            "open": [r[0] for r in rows],
-            "high": [r[1] for r in rows],
-            "low": [r[2] for r in rows],
-            "close": [r[3] for r in rows],
-            "direction": signals,
-        },
-        schema_overrides={"open_time": pl.Datetime("ms", "UTC"), "direction": pl.Int8},
-    )
-
-
-def approx(x: float) -> object:
-    return pytest.approx(x, rel=1e-12, abs=1e-9)
 
 
 def both(frame: pl.DataFrame, cfg: BacktestConfig, funding: pl.DataFrame | None = None):
