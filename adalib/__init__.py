@@ -113,6 +113,7 @@ _EXPORTS: dict[str, str] = {
     "run_execution": "adalib.execution",
     "reversal_candles": "adalib.execution",
     "after_close": "adalib.execution",
+    "demo_folder": "adalib.execution",
     "replay_execution": "adalib.execution",
     "research_findings": "adalib.execution",
     # binance
@@ -176,6 +177,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         ExecutionRefused,
         ExecutionResult,
         after_close,
+        demo_folder,
         replay_execution,
         research_findings,
         reversal_candles,

@@ -31,6 +31,7 @@ from adalib.execution.decision import (
     stop_price,
     target_quantity,
 )
+from adalib.execution.demo import demo_folder
 from adalib.execution.lock import RunLock
 from adalib.execution.params import ExecutionMismatch, ExecutionParams, ExecutionRefused
 from adalib.execution.reconcile import LOOKUP_WINDOW, lookup_waits
@@ -54,6 +55,7 @@ __all__ = [
     "after_close",
     "client_order_id",
     "decide",
+    "demo_folder",
     "intended_position",
     "lookup_waits",
     "next_orders",
