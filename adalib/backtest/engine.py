@@ -37,11 +37,13 @@ from datetime import UTC, datetime
 import numpy as np
 import polars as pl
 
-from adalib.backtest.config import DEFAULT_CONFIG, TIME, BacktestConfig
+from adalib.backtest.config import DEFAULT_CONFIG, TIME, TRADE_SCHEMA, BacktestConfig
+from adalib.backtest.dense import SharedBlock, shared_runs, simulate_shared
 from adalib.backtest.funding import candle_rates, check_funding_coverage, funding_frame
 from adalib.backtest.inputs import CandleArrays, candle_arrays
 from adalib.backtest.kernels import Grid, Market, simulate
-from adalib.backtest.result import BacktestResult, build_result
+from adalib.backtest.metrics import metrics_arrays, to_records
+from adalib.backtest.result import TRADE_ARRAYS, BacktestResult, build_result
 
 
 def grid_of(configs: Sequence[BacktestConfig], history: bool) -> Grid:
@@ -103,25 +105,47 @@ def run_backtest(
     """
     c = candle_arrays(frame)
     history = checked_funding(c, funding)
-    funded = history is not None or config.funding_rate_8h != 0
-    out = simulate(
-        market_of(c, history, rates=funded),
-        c.signals["direction"][:, None],
-        grid_of([config], history is not None),
-    )
-    return result_of(c, out)
+    market = market_of(c, history, rates=history is not None or config.funding_rate_8h != 0)
+    grid, signal = grid_of([config], history is not None), c.signals["direction"]
+    if config.stop_loss is None:
+        block, shared = simulate_shared(market, shared_runs(market, signal, config.mode == "per_bar"), grid)
+        if shared[0]:
+            return shared_result(c, block)
+    return result_of(c, simulate(market, signal[:, None], grid))
+
+
+def opened_trades(c: CandleArrays, out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A kernel's trades that were opened (``alive``), with their times (epoch ms)."""
+    alive = out["alive"]
+    keep = slice(None) if alive.all() else alive
+    trades = {name: out[name][keep] for name in TRADE_ARRAYS}
+    trades["entry_time"] = c.open_ms[trades["entry_at"]]
+    trades["exit_time"] = c.open_ms[trades["exit_at"]] + c.step_ms
+    return trades
 
 
 def result_of(c: CandleArrays, out: dict[str, np.ndarray]) -> BacktestResult:
-    """The contract's tables and metrics from the kernel's arrays."""
-    alive = out["alive"]
-    trades = (
-        {k: v[alive] for k, v in out.items() if k not in ("position", "equity")} if not alive.all() else out
-    )
-    trades["entry_time"] = c.open_ms[trades["entry_at"]]
-    trades["exit_time"] = c.open_ms[trades["exit_at"]] + c.step_ms
+    """The contract's tables and metrics from ``kernels.simulate``'s arrays (one configuration)."""
     buy_hold = float(c.close[-1] / c.open[1] - 1)
-    return build_result(c.open_ms, out["position"][:, 0], out["equity"][:, 0], trades, buy_hold)
+    return build_result(
+        c.open_ms, out["position"][:, 0], out["equity"][:, 0], opened_trades(c, out), buy_hold
+    )
+
+
+def shared_result(c: CandleArrays, block: SharedBlock) -> BacktestResult:
+    """The metrics of a one-configuration ``SharedBlock``; its tables are computed on first access."""
+    equity = block.equity()[0]
+    buy_hold = float(c.close[-1] / c.open[1] - 1)
+    metrics = metrics_arrays(equity[:, None], block.exposure(), buy_hold_return=buy_hold, trades=block.sums())
+
+    def columns() -> dict[str, np.ndarray]:
+        trades = opened_trades(c, block.trades())
+        return {
+            **{name: trades[name] for name in TRADE_SCHEMA},
+            "open_ms": c.open_ms, "position": block.position()[0], "equity": equity,
+        }  # fmt: skip
+
+    return BacktestResult(columns, to_records(metrics))
 
 
 def buy_and_hold(

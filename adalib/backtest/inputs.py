@@ -43,18 +43,19 @@ def candle_arrays(
     """Check ``frame`` (``open_time`` and prices, the integer signal columns ``directions``, the float
     ``forecasts``) and return its arrays. Raises ``BacktestError`` naming the column and the first bad row.
     """
-    missing = [c for c in (*FRAME_COLUMNS[:5], *directions, *forecasts) if c not in frame.columns]
+    have = frame.columns
+    missing = [c for c in (*FRAME_COLUMNS[:5], *directions, *forecasts) if c not in have]
     if missing:
         raise BacktestError(f"frame: missing column(s) {missing}; have {frame.columns}")
     if frame.height < 2:
         raise BacktestError(f"frame: need at least 2 candles, got {frame.height}")
-    times = frame["open_time"]
+    times = frame.get_column("open_time")
     if not isinstance(times.dtype, pl.Datetime):
         raise BacktestError(f"frame column 'open_time': expected a Datetime, got {times.dtype}")
     open_ms = epoch_ms(times)
     prices = {}
     for name in PRICES:
-        column = frame[name]
+        column = frame.get_column(name)
         if not column.dtype.is_numeric():
             raise BacktestError(f"frame column '{name}': expected numbers, got {column.dtype}")
         values = (column if column.dtype == pl.Float64 else column.cast(pl.Float64)).to_numpy()  # null: NaN
@@ -86,7 +87,7 @@ def epoch_ms(times: pl.Series) -> np.ndarray:
     """
     physical = times.to_numpy()
     if physical.dtype.kind == "M":
-        physical = physical.astype("datetime64[ms]").view(np.int64)
+        physical = physical.astype("datetime64[ms]", copy=False).view(np.int64)
     return physical
 
 
@@ -96,15 +97,14 @@ def check_direction(frame: pl.DataFrame, name: str) -> np.ndarray:
     >>> check_direction(pl.DataFrame({"s": [1, 0, -1]}), "s").tolist()
     [1, 0, -1]
     """
-    column = frame[name]
+    column = frame.get_column(name)
     if not column.dtype.is_integer():
         raise BacktestError(
             f"frame column '{name}': expected an integer signal (-1, 0, 1), got {column.dtype}"
         )
     nulls = column.null_count()
     values = column.fill_null(2).to_numpy() if nulls else column.to_numpy()
-    bad = (values < -1) | (values > 1)
-    if bad.any():
-        row = int(bad.argmax())
+    if values.size and (values.min() < -1 or values.max() > 1):
+        row = int(((values < -1) | (values > 1)).argmax())
         raise BacktestError(f"frame column '{name}': values must be -1, 0 or 1 (no nulls); bad row {row}")
     return values if values.dtype == np.int8 else values.astype(np.int8)

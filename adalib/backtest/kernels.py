@@ -11,10 +11,12 @@ how this maps to the rules of the reference loop.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 NORMAL, LIQUIDATED, STOPPED = 0, 1, 2
+Param = np.ndarray | np.floating | float  # a parameter: one value, or one per trade or configuration
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,8 @@ class Market:
     rate: np.ndarray
     rate_at_open: np.ndarray
 
-    def funding_prefix(self) -> np.ndarray:
+    @cached_property
+    def prefix(self) -> np.ndarray:
         """``P[u + 1] = sum_{v <= u} open_v * rate_v`` (``P[0] = 0``): funding per unit of quantity."""
         out = np.zeros(self.open.size + 1)
         np.cumsum(self.open * self.rate, out=out[1:])
@@ -52,6 +55,10 @@ class Grid:
     stop: np.ndarray
     capital: np.ndarray
     funding: np.ndarray
+
+    def take(self, columns: np.ndarray) -> Grid:
+        """The configurations selected by ``columns`` (a mask or indices)."""
+        return Grid(**{name: values[columns] for name, values in vars(self).items()})
 
     def at(self, name: str, col: np.ndarray) -> np.ndarray | np.floating:
         """The parameter ``name`` of each trade's configuration (``col``): one scalar when the block's
@@ -214,7 +221,7 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
     (a, h, kind, entry, side, col), tid = split_trades(m, g, pos, start, end)
     ua, uh = a // width, h // width
     funded = bool(g.funding.any())  # else every funding term is 0: no prefix sums
-    prefix = m.funding_prefix() if funded else np.zeros(0)
+    prefix = m.prefix if funded else np.zeros(0)
     fm, slip, fee, stop = g.at("funding", col), g.at("slip", col), g.at("fee", col), g.at("stop", col)
     leverage, fraction, mmr = g.at("leverage", col), g.at("fraction", col), g.at("mmr", col)
     skip = m.open[ua] * m.rate_at_open[ua] if funded else 0.0  # an event at the entry instant is not paid
@@ -235,41 +242,35 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
         gap = side * (m.open[uh] - p_stop) <= 0  # the open is already beyond the stop
         trigger = np.where(stopped, np.where(gap, m.open[uh], p_stop), trigger)
     exit_fill = trigger * (1 - side * slip)
-    k = fraction * leverage
     liquidated = kind == LIQUIDATED
-    growth = 1 + k * (side * (exit_fill / entry - 1) - fee * (1 + exit_fill / entry) - per_unit / entry)
+    growth = growth_factors(entry, exit_fill, side, per_unit, fee, fraction * leverage)
     if early:
         growth = np.where(liquidated, 1 - fraction, growth)
     cash, before, alive = compound(shape, a, h, growth, g)
-    qty = k * before / entry
-    if alive is not None:  # trades after a ruin are never opened: no quantity (the caller drops them)
-        qty = np.where(alive, qty, 0.0)
-    fees = fee * qty * (entry + (np.where(liquidated, 0.0, exit_fill) if early else exit_fill))
-    paid = qty * per_unit
-    paid = np.where(paid == 0, 0.0, paid)  # no -0.0 for shorts
-    pnl = side * qty * (exit_fill - entry) - fees - paid
-    exit_price = exit_fill
-    if early:
-        pnl = np.where(liquidated, -fraction * before, pnl)
-        exit_price = np.where(liquidated, entry * (1 - side / leverage) / (1 - side * mmr), exit_fill)
-    if alive is not None:
-        pnl, liquidated, stopped = np.where(alive, pnl, 0.0), liquidated & alive, stopped & alive
+    amounts = trade_amounts(
+        entry,
+        exit_fill,
+        side,
+        before,
+        alive,
+        liquidated if early else None,
+        per_unit,
+        fee,
+        fraction,
+        leverage,
+        mmr,
+    )
     out = {
         "cfg": col,
         "entry_at": ua,
         "exit_at": uh,
         "side": side.astype(np.int8),
-        "qty": qty,
         "entry_price": entry,
-        "exit_price": exit_price,
-        "fees": fees,
-        "funding": paid,
-        "pnl": pnl,
-        "return": pnl / (before if alive is None else np.where(alive, before, 1.0)),
-        "liquidated": liquidated,
-        "stopped": stopped,
+        **amounts,
+        "stopped": stopped if alive is None else stopped & alive,
         "alive": np.ones(a.size, dtype=bool) if alive is None else alive,
     }
+    qty = amounts["qty"]
     if paths:
         qs = side * qty
         # an open trade's equity, cash + s*qty*(close - entry) - entry fee - funding, is affine in
@@ -279,6 +280,52 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
             base = base + qs * fm * (prefix[ua] + skip)
         out["position"], out["equity"] = candle_paths(m, g, prefix, cash, a, uh, qs, base, tid)
     return out
+
+
+def growth_factors(
+    entry: np.ndarray,
+    exit_fill: np.ndarray,
+    side: np.ndarray,
+    per_unit: np.ndarray | float,
+    fee: Param,
+    k: Param,
+) -> np.ndarray:
+    """Each trade's equity after over before (``k``: leverage times position fraction): a return that
+    does not depend on the equity level, as the quantity scales with it."""
+    ratio = exit_fill / entry
+    return 1 + k * (side * (ratio - 1) - fee * (1 + ratio) - per_unit / entry)
+
+
+def trade_amounts(
+    entry: np.ndarray, exit_fill: np.ndarray, side: np.ndarray, before: np.ndarray, alive: np.ndarray | None,
+    liquidated: np.ndarray | None, per_unit: np.ndarray | float, fee: Param, fraction: Param, leverage: Param,
+    mmr: Param,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """A trade's ``qty``, ``exit_price``, ``fees``, ``funding``, ``pnl``, ``return`` and ``liquidated``
+    flag, from its fills, its side, the equity before it and its funding per unit of quantity (arrays
+    that broadcast: flat per trade, or trades x configurations). A liquidation loses the margin
+    (``fraction`` of the equity) and pays the entry fee only; a trade that is not opened (``alive``
+    False, after a ruin) has no quantity and no amounts."""
+    qty = fraction * leverage * before / entry
+    if alive is not None:
+        qty = np.where(alive, qty, 0.0)
+    fees = fee * qty * (entry + (exit_fill if liquidated is None else np.where(liquidated, 0.0, exit_fill)))
+    paid = qty * per_unit
+    paid = np.where(paid == 0, 0.0, paid)  # no -0.0 for shorts
+    pnl = side * qty * (exit_fill - entry) - fees - paid
+    exit_price = exit_fill
+    if liquidated is None:
+        liquidated = np.zeros(np.shape(pnl), dtype=bool)
+    else:
+        pnl = np.where(liquidated, -fraction * before, pnl)
+        exit_price = np.where(liquidated, entry * (1 - side / leverage) / (1 - side * mmr), exit_fill)
+    if alive is not None:
+        pnl, liquidated = np.where(alive, pnl, 0.0), liquidated & alive
+    returns = pnl / (before if alive is None else np.where(alive, before, 1.0))
+    return {
+        "qty": qty, "exit_price": exit_price, "fees": fees, "funding": paid, "pnl": pnl, "return": returns,
+        "liquidated": liquidated,
+    }  # fmt: skip
 
 
 def candle_paths(

@@ -6,7 +6,7 @@ Undefined values (a Sharpe ratio without variance, a win rate without trades) ar
 
 >>> import numpy as np
 >>> equity = np.array([[100.0, 110.0, 99.0, 108.9]]).T  # candles x configurations
->>> m = metrics_arrays(equity, np.array([[0, 1, 1, 0.0]]).T, buy_hold_return=0.5, trades=no_trades(1))
+>>> m = metrics_arrays(equity, np.array([2]), buy_hold_return=0.5, trades=trade_sums(no_trades(), 1))
 >>> round(float(m["total_return"][0]), 4), round(float(m["max_drawdown"][0]), 4)
 (0.089, -0.1)
 """
@@ -29,57 +29,82 @@ METRICS = (  # the fields of backtest_metrics.json, in order
 COUNTS = ("n_trades", "liquidated", "stopped", "periods_per_year")
 MOMENTS = ("skew", "kurtosis", "n_periods")
 TRADE_FIELDS = ("cfg", "pnl", "return", "fees", "funding", "liquidated", "stopped")
-AMOUNTS = ("return", "fees", "funding")  # trade fields summed per configuration
+SUMMED = ("return", "fees", "funding", "liquidated", "stopped")  # trade fields summed per configuration
 
 
-def no_trades(configs: int = 1) -> dict[str, np.ndarray]:
-    """The trade arrays ``metrics_arrays`` reads, for configurations without any trade.
+def no_trades() -> dict[str, np.ndarray]:
+    """The trade arrays ``trade_sums`` reads, for configurations without any trade.
 
     >>> sorted(no_trades())
     ['cfg', 'fees', 'funding', 'liquidated', 'pnl', 'return', 'stopped']
     """
-    del configs
     return {k: np.zeros(0, dtype=np.int64 if k == "cfg" else float) for k in TRADE_FIELDS}
+
+
+def trade_sums(trades: dict[str, np.ndarray], m: int) -> dict[str, np.ndarray]:
+    """Per configuration the trade counts and sums ``metrics_arrays`` needs, from flat trade arrays
+    (``TRADE_FIELDS``, and ``alive``: False for the trades a ruin prevents) of ``m`` configurations.
+
+    >>> t = {**no_trades(), "cfg": np.array([0, 0, 1]), "pnl": np.array([5.0, -2.0, 1.0])}
+    >>> {k: v.tolist() for k, v in trade_sums({**t, **{k: np.zeros(3) for k in SUMMED}}, 2).items()}["gains"]
+    [5.0, 1.0]
+    """
+    pnl = trades["pnl"]
+    alive = trades["alive"] if "alive" in trades else np.ones(pnl.size, dtype=bool)
+    values = {
+        "count": alive,
+        "wins": pnl > 0,
+        "gains": np.where(pnl > 0, pnl, 0.0),
+        "losses": np.where(pnl < 0, -pnl, 0.0),
+        **{k: trades[k] for k in SUMMED},
+    }
+    if m == 1:
+        return {k: np.array([np.add.reduce(v, dtype=float)]) for k, v in values.items()}
+    return {k: np.bincount(trades["cfg"], weights=v, minlength=m)[:m] for k, v in values.items()}
 
 
 def period_returns_2d(equity: np.ndarray) -> np.ndarray:
     """The T - 1 candle returns of each column of ``equity`` (0 where the previous equity is not positive)."""
     prev, cur = equity[:-1], equity[1:]
-    if (prev > 0).all():
+    if prev.min() > 0:
         return cur / prev - 1
     alive = prev > 0
     return np.where(alive, cur / np.where(alive, prev, 1.0) - 1, 0.0)
 
 
-def _row_dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->j", x, y)
+def _col_dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The dot product of each column (of a vector: its dot product)."""
+    return np.dot(x, y) if x.ndim == 1 else np.einsum("ij,ij->j", x, y)
 
 
 def metrics_arrays(
     equity: np.ndarray,
-    position: np.ndarray,
+    exposure: np.ndarray,
     *,
     buy_hold_return: float,
     trades: dict[str, np.ndarray],
     moments: bool = False,
 ) -> dict[str, np.ndarray]:
     """Every backtest_metrics.json field (and, with ``moments``, ``skew``, ``kurtosis``, ``n_periods``)
-    for each column of ``equity`` and ``position`` (candles x configurations, the first row being the
-    initial capital); ``trades``: flat arrays with ``cfg`` (the column), ``pnl``, ``return``, ``fees``,
-    ``funding``, ``liquidated``, ``stopped``. Undefined values are NaN (``to_records`` makes them None).
+    for each column of ``equity`` (candles x configurations, the first row being the initial capital);
+    ``exposure``: per column the number of candles with a position; ``trades``: per column the trade
+    counts and sums of ``trade_sums``. Undefined values are NaN (``to_records`` makes them None).
     """
     t, m = equity.shape
+    if m == 1:  # one column: vectors and scalars (numpy's per-call cost dominates), reshaped at the end
+        equity = equity[:, 0]
     r = period_returns_2d(equity)
     n = t - 1
     mean = r.sum(axis=0) / n
     dev = r - mean
-    m2 = _row_dot(dev, dev) / n  # the 1/n variance
+    m2 = _col_dot(dev, dev) / n  # the 1/n variance
     std = np.sqrt(m2 * n / (n - 1)) if n > 1 else np.full(m, np.nan)
     negative = np.minimum(r, 0.0)
-    downside = np.sqrt(_row_dot(negative, negative) / n)
-    # the running peak is at least the (positive) initial capital
-    mdd = (equity / np.maximum.accumulate(equity, axis=0)).min(axis=0) - 1
-    initial, final = equity[0].copy(), equity[-1].copy()  # (copies: views would keep every block alive)
+    downside = np.sqrt(_col_dot(negative, negative) / n)
+    # the running peak is at least the (positive) initial capital; fmax: no NaN to propagate
+    mdd = (equity / np.fmax.accumulate(equity, axis=0)).min(axis=0) - 1
+    # copies, so that no view keeps a sweep's block alive
+    initial, final = np.array(equity[0], ndmin=1), np.array(equity[-1], ndmin=1)
     growth = final / initial
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         cagr = np.where(growth > 0, np.abs(growth) ** (PERIODS_PER_YEAR / n) - 1, -1.0)
@@ -97,8 +122,8 @@ def metrics_arrays(
         "sortino": sortino,
         "max_drawdown": mdd,
         "calmar": calmar,
-        **_trade_metrics(trades, m),
-        "exposure": np.count_nonzero(position, axis=0) / t,
+        **_trade_metrics(trades),
+        "exposure": exposure / t,
         "buy_hold_return": np.full(m, buy_hold_return),
         "periods_per_year": np.full(m, PERIODS_PER_YEAR),
     }
@@ -106,24 +131,15 @@ def metrics_arrays(
     if moments:
         squared = dev * dev
         with np.errstate(divide="ignore", invalid="ignore"):
-            out["skew"] = np.where(m2 > 0, _row_dot(squared, dev) / n / m2**1.5, np.nan)
-            out["kurtosis"] = np.where(m2 > 0, _row_dot(squared, squared) / n / m2**2, np.nan)
+            out["skew"] = np.where(m2 > 0, _col_dot(squared, dev) / n / m2**1.5, np.nan)
+            out["kurtosis"] = np.where(m2 > 0, _col_dot(squared, squared) / n / m2**2, np.nan)
         out["n_periods"] = np.full(m, n)
-    return out
+    return {k: np.array(v, ndmin=1, copy=None) for k, v in out.items()}
 
 
-def _trade_metrics(trades: dict[str, np.ndarray], m: int) -> dict[str, np.ndarray]:
-    cfg, pnl = trades["cfg"], trades["pnl"]
-    alive = trades["alive"] if "alive" in trades else np.ones(pnl.size, dtype=bool)
-    flags = (alive, pnl > 0, trades["liquidated"], trades["stopped"])  # counted
-    amounts = (np.where(pnl > 0, pnl, 0.0), np.where(pnl < 0, -pnl, 0.0), *(trades[k] for k in AMOUNTS))
-    if m == 1:  # one configuration: plain counts and sums
-        count, wins, liquidated, stopped = (np.array([np.count_nonzero(f)], dtype=float) for f in flags)
-        gains, losses, returns, fees, funding = (np.array([np.sum(a)]) for a in amounts)
-    else:
-        count, wins, liquidated, stopped, gains, losses, returns, fees, funding = (
-            np.bincount(cfg, weights=w, minlength=m)[:m] for w in (*flags, *amounts)
-        )
+def _trade_metrics(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    count, wins, gains, losses = sums["count"], sums["wins"], sums["gains"], sums["losses"]
+    returns, fees, funding, liquidated, stopped = (sums[k] for k in SUMMED)
     with np.errstate(divide="ignore", invalid="ignore"):
         return {
             "n_trades": count,
@@ -183,5 +199,6 @@ def metrics_table(
     }
     arrays["cfg"] = np.searchsorted(keys, trades[by].to_numpy()).astype(np.int64)
     bh = float(one["close"][-1] / one["open"][1] - 1)
-    m = metrics_arrays(e, p, buy_hold_return=bh, trades=arrays, moments=moments)
+    sums = trade_sums(arrays, keys.size)
+    m = metrics_arrays(e, np.count_nonzero(p, axis=0), buy_hold_return=bh, trades=sums, moments=moments)
     return to_table(m).insert_column(0, pl.Series(by, keys))

@@ -10,6 +10,7 @@ are written (trades.parquet, equity.parquet, backtest_metrics.json).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,12 @@ import numpy as np
 import polars as pl
 
 from adalib.backtest.config import EQUITY_SCHEMA, TRADE_SCHEMA
-from adalib.backtest.metrics import metrics_arrays, to_records
+from adalib.backtest.metrics import metrics_arrays, to_records, trade_sums
 from adalib.util.io import write_json, write_parquet
 
 TRADE_TIMES = ("entry_time", "exit_time")
+# a kernel's per-trade arrays: the trade table's columns but the times (candle numbers instead)
+TRADE_ARRAYS = ("entry_at", "exit_at", *(name for name in TRADE_SCHEMA if name not in TRADE_TIMES))
 
 
 class BacktestResult:
@@ -28,7 +31,8 @@ class BacktestResult:
     ``EQUITY_SCHEMA``), and ``metrics`` with every field of backtest_metrics.json but the baselines.
 
     The engine works in numpy; the two tables are built from its arrays on first access (that costs
-    more than the backtest itself, and a sweep or a metrics-only caller never needs them).
+    more than the backtest itself, and a sweep or a metrics-only caller never needs them), and
+    ``arrays`` may itself be a function that computes them then.
 
     >>> from adalib.backtest import run_backtest
     >>> from adalib.backtest.engine import demo_frame
@@ -37,23 +41,33 @@ class BacktestResult:
     (2, 2, 6)
     """
 
-    __slots__ = ("_arrays", "_equity", "_trades", "metrics")
+    __slots__ = ("_arrays", "_equity", "_source", "_trades", "metrics")
 
-    def __init__(self, arrays: dict[str, np.ndarray], metrics: dict[str, Any]) -> None:
-        self._arrays = arrays
+    def __init__(
+        self, arrays: dict[str, np.ndarray] | Callable[[], dict[str, np.ndarray]], metrics: dict[str, Any]
+    ) -> None:
+        self._source = arrays
+        self._arrays: dict[str, np.ndarray] | None = None
         self._trades: pl.DataFrame | None = None
         self._equity: pl.DataFrame | None = None
         self.metrics = metrics
+
+    def _columns(self) -> dict[str, np.ndarray]:
+        """The tables' columns as numpy arrays (times as epoch ms), with ``open_ms``."""
+        if self._arrays is None:
+            self._arrays = self._source if isinstance(self._source, dict) else self._source()
+        return self._arrays
 
     @property
     def trades(self) -> pl.DataFrame:
         """One row per trade, ``TRADE_SCHEMA``."""
         if self._trades is None:
+            arrays = self._columns()
             self._trades = pl.DataFrame(
                 [
-                    pl.Series(name, self._arrays[name], dtype=pl.Int64).cast(dtype)
+                    pl.Series(name, arrays[name], dtype=pl.Int64).cast(dtype)
                     if name in TRADE_TIMES
-                    else pl.Series(name, self._arrays[name]).cast(dtype)
+                    else pl.Series(name, arrays[name]).cast(dtype)
                     for name, dtype in TRADE_SCHEMA.items()
                 ]
             )
@@ -63,13 +77,14 @@ class BacktestResult:
     def equity(self) -> pl.DataFrame:
         """One row per candle, ``EQUITY_SCHEMA``."""
         if self._equity is None:
+            arrays = self._columns()
             self._equity = pl.DataFrame(
                 [
-                    pl.Series("open_time", self._arrays["open_ms"], dtype=pl.Int64).cast(
+                    pl.Series("open_time", arrays["open_ms"], dtype=pl.Int64).cast(
                         EQUITY_SCHEMA["open_time"]
                     ),
-                    pl.Series("position", self._arrays["position"], dtype=pl.Float64),
-                    pl.Series("equity", self._arrays["equity"], dtype=pl.Float64),
+                    pl.Series("position", arrays["position"], dtype=pl.Float64),
+                    pl.Series("equity", arrays["equity"], dtype=pl.Float64),
                 ]
             )
         return self._equity
@@ -88,9 +103,9 @@ def build_result(
 ) -> BacktestResult:
     """Assemble a ``BacktestResult`` from one configuration's arrays: per candle ``position`` and
     ``equity``; ``trades`` by ``TRADE_SCHEMA`` column (times as epoch ms)."""
-    flat = {k: trades[k] for k in ("pnl", "return", "fees", "funding", "liquidated", "stopped")}
-    flat["cfg"] = np.zeros(len(trades["pnl"]), dtype=np.int64)
-    metrics = metrics_arrays(equity[:, None], position[:, None], buy_hold_return=buy_hold_return, trades=flat)
+    sums = trade_sums(trades, 1)
+    exposure = np.array([np.count_nonzero(position)])
+    metrics = metrics_arrays(equity[:, None], exposure, buy_hold_return=buy_hold_return, trades=sums)
     arrays = {name: trades[name] for name in TRADE_SCHEMA}
     arrays.update(open_ms=open_ms, position=position, equity=equity)
     return BacktestResult(arrays, to_records(metrics))

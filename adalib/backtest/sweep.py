@@ -25,12 +25,14 @@ import numpy as np
 import polars as pl
 
 from adalib.backtest.config import CONFIG_FIELDS, DEFAULT_CONFIG, BacktestConfig, BacktestError
+from adalib.backtest.dense import shared_runs, simulate_shared
 from adalib.backtest.engine import checked_funding, grid_of, market_of
 from adalib.backtest.inputs import candle_arrays
 from adalib.backtest.kernels import simulate
-from adalib.backtest.metrics import TRADE_FIELDS, metrics_arrays, to_table
+from adalib.backtest.metrics import TRADE_FIELDS, metrics_arrays, to_table, trade_sums
 
-BLOCK_CELLS = 131_072  # (configuration, candle) cells simulated at once: the arrays stay in the caches
+SHARED_BLOCK_CELLS = 262_144  # (configuration, candle) cells at once, configurations sharing one signal
+BLOCK_CELLS = 131_072  # the same for the general kernel (stops, liquidations that re-open)
 MAX_BLOCK_CELLS = 1_048_576  # the bound on a block's cells: about 15 arrays of 8 MiB at most in flight
 
 
@@ -105,34 +107,56 @@ def sweep(
             },
         }
     )
-    market, chunks = market_of(c, history), []  # the metrics of each block
-    # blocks of about BLOCK_CELLS cells; on long series, up to MAX_BLOCK_CELLS to keep a parameter
-    # combination's signals together (narrow blocks make the scans down the candles slow)
-    per_block = max(1, BLOCK_CELLS // c.n, min(len(variants), MAX_BLOCK_CELLS // c.n))
+    market = market_of(c, history)
     buy_hold = float(c.close[-1] / c.open[1] - 1)
-    directions = np.stack([v[2] for v in variants], axis=1)  # candles x variants
-    which = np.array([v for v, _ in configs])
-    order = []
-    for rows in _blocks(len(variants), len(combos), per_block):
-        block = grid_of([configs[r][1] for r in rows], history is not None)
-        out = simulate(market, directions[:, which[rows]], block)
-        trades = {f: out[f] for f in (*TRADE_FIELDS, "alive")}
-        metrics = metrics_arrays(
-            out["equity"], out["position"], buy_hold_return=buy_hold, trades=trades, moments=True
-        )
-        chunks.append(metrics)
-        order.append(rows)
-    back = np.argsort(np.concatenate(order))  # back in ``cfg`` order
-    metrics_rows = to_table({k: np.concatenate([m[k] for m in chunks])[back] for k in chunks[0]})
+    directions = [v[2] for v in variants]
+    done: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []  # (cfg numbers, their metrics) per block
+    split: list[np.ndarray] = []  # configurations that need the general kernel
+    columns = max(1, SHARED_BLOCK_CELLS // c.n)
+    for v, direction in enumerate(directions):
+        for per_bar in (False, True):
+            group = [j for j, cfg in enumerate(combos) if (cfg.mode == "per_bar") == per_bar]
+            stops = [j for j in group if combos[j].stop_loss is not None]
+            split.append(v * len(combos) + np.array(stops, dtype=np.int64))
+            group = [j for j in group if combos[j].stop_loss is None]
+            if not group:
+                continue
+            runs = shared_runs(market, direction, per_bar)
+            for k in range(0, len(group), columns):
+                rows = v * len(combos) + np.array(group[k : k + columns])
+                block = grid_of([configs[r][1] for r in rows], history is not None)
+                shared_block, shared = simulate_shared(market, runs, block)
+                metrics = metrics_arrays(
+                    shared_block.equity().T,  # (candles, configurations), each configuration contiguous
+                    shared_block.exposure(),
+                    buy_hold_return=buy_hold,
+                    trades=shared_block.sums(),
+                    moments=True,
+                )
+                done.append((rows[shared], metrics))
+                split.append(rows[~shared])
+    rest = np.concatenate(split)
+    if rest.size:  # one parameter combination per block where it can (scalars in the kernels)
+        rest = rest[np.lexsort((rest // len(combos), rest % len(combos)))]
+        per_block = max(1, BLOCK_CELLS // c.n, min(rest.size, MAX_BLOCK_CELLS // c.n))
+        stacked = np.stack(directions, axis=1)
+        for k in range(0, rest.size, per_block):
+            rows = rest[k : k + per_block]
+            out = simulate(
+                market,
+                stacked[:, rows // len(combos)],
+                grid_of([configs[r][1] for r in rows], history is not None),
+            )
+            exposure = np.count_nonzero(out["position"], axis=0)
+            sums = trade_sums({f: out[f] for f in (*TRADE_FIELDS, "alive")}, rows.size)
+            done.append(
+                (
+                    rows,
+                    metrics_arrays(
+                        out["equity"], exposure, buy_hold_return=buy_hold, trades=sums, moments=True
+                    ),
+                )
+            )
+    back = np.argsort(np.concatenate([rows for rows, _ in done]))  # back in ``cfg`` order
+    metrics_rows = to_table({k: np.concatenate([m[k] for _, m in done])[back] for k in done[0][1]})
     return pl.concat([table, metrics_rows.drop("initial_capital")], how="horizontal")
-
-
-def _blocks(variants: int, combos: int, per_block: int) -> list[np.ndarray]:
-    """The ``cfg`` numbers (variant-major: ``variant * combos + combo``) of each block. With many
-    signals, a block holds one parameter combination (its parameters are then scalars in the kernels,
-    not per-trade gathers); else blocks run through the configurations in order."""
-    if variants * 4 < per_block:
-        everything = np.arange(variants * combos)
-        return [everything[k : k + per_block] for k in range(0, everything.size, per_block)]
-    per_combo = np.arange(variants) * combos
-    return [per_combo[k : k + per_block] + j for j in range(combos) for k in range(0, variants, per_block)]
