@@ -31,39 +31,43 @@ How it maps to the rules of the reference loop (``adalib.backtest.reference``):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
 
 from adalib.backtest.config import DEFAULT_CONFIG, TIME, TRADE_SCHEMA, BacktestConfig
-from adalib.backtest.dense import SharedBlock, shared_runs, simulate_shared
+from adalib.backtest.dense import SharedBlock, simulate_shared
 from adalib.backtest.funding import candle_rates, check_funding_coverage, funding_frame
 from adalib.backtest.inputs import CandleArrays, candle_arrays
 from adalib.backtest.kernels import Grid, Market, simulate
 from adalib.backtest.metrics import metrics_arrays, to_records
 from adalib.backtest.result import TRADE_ARRAYS, BacktestResult, build_result
+from adalib.backtest.runs import shared_runs
 
 
 def grid_of(configs: Sequence[BacktestConfig], history: bool) -> Grid:
     """The kernels' view of configurations: one array per parameter (slippage as a fraction, no stop as
     0, the funding factor: the constant 8h rate, or 1 with a ``history``)."""
 
-    def column(values: Iterable[float | bool]) -> np.ndarray:
-        return np.fromiter(values, dtype=np.float64, count=len(configs))
-
-    return Grid(
-        per_bar=np.array([c.mode == "per_bar" for c in configs]),
-        fee=column(c.fee_rate for c in configs),
-        slip=column(c.slippage_bps / 1e4 for c in configs),
-        leverage=column(c.leverage for c in configs),
-        fraction=column(c.position_fraction for c in configs),
-        mmr=column(c.maintenance_margin_rate for c in configs),
-        stop=column(c.stop_loss or 0.0 for c in configs),
-        capital=column(c.initial_capital for c in configs),
-        funding=column(1.0 if history else c.funding_rate_8h for c in configs),
-    )
+    rows = np.array(
+        [
+            (
+                c.fee_rate,
+                c.slippage_bps / 1e4,
+                c.leverage,
+                c.position_fraction,
+                c.maintenance_margin_rate,
+                c.stop_loss or 0.0,
+                c.initial_capital,
+                1.0 if history else c.funding_rate_8h,
+            )
+            for c in configs
+        ],
+        dtype=np.float64,
+    ).T  # one row per parameter
+    return Grid(np.array([c.mode == "per_bar" for c in configs]), *rows)  # fmt: skip
 
 
 def market_of(c: CandleArrays, funding: pl.DataFrame | None, *, rates: bool = True) -> Market:

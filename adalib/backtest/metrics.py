@@ -66,7 +66,7 @@ def trade_sums(trades: dict[str, np.ndarray], m: int) -> dict[str, np.ndarray]:
 def period_returns_2d(equity: np.ndarray) -> np.ndarray:
     """The T - 1 candle returns of each column of ``equity`` (0 where the previous equity is not positive)."""
     prev, cur = equity[:-1], equity[1:]
-    if prev.min() > 0:
+    if not prev.size or prev.min() > 0:
         return cur / prev - 1
     alive = prev > 0
     return np.where(alive, cur / np.where(alive, prev, 1.0) - 1, 0.0)

@@ -25,11 +25,12 @@ import numpy as np
 import polars as pl
 
 from adalib.backtest.config import CONFIG_FIELDS, DEFAULT_CONFIG, BacktestConfig, BacktestError
-from adalib.backtest.dense import shared_runs, simulate_shared
+from adalib.backtest.dense import simulate_shared
 from adalib.backtest.engine import checked_funding, grid_of, market_of
 from adalib.backtest.inputs import candle_arrays
 from adalib.backtest.kernels import simulate
 from adalib.backtest.metrics import TRADE_FIELDS, metrics_arrays, to_table, trade_sums
+from adalib.backtest.runs import shared_runs
 
 SHARED_BLOCK_CELLS = 262_144  # (configuration, candle) cells at once, configurations sharing one signal
 BLOCK_CELLS = 131_072  # the same for the general kernel (stops, liquidations that re-open)
