@@ -1,4 +1,4 @@
-"""The timer the benchmark scripts share."""
+"""The timers the benchmark scripts share."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import statistics
 import time
 from collections.abc import Callable
 
+import numpy as np
 
-def median_seconds(fn: Callable[[], object], repeats: int, *, warm_up: bool = False) -> float:
-    """Median wall time of ``repeats`` calls of ``fn`` (after one untimed call if ``warm_up``)."""
+
+def run_times(fn: Callable[[], object], repeats: int, *, warm_up: bool = False) -> list[float]:
+    """Wall time of each of ``repeats`` calls of ``fn`` (after one untimed call if ``warm_up``)."""
     if warm_up:
         fn()
     times = []
@@ -16,4 +18,15 @@ def median_seconds(fn: Callable[[], object], repeats: int, *, warm_up: bool = Fa
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
+
+
+def median_seconds(fn: Callable[[], object], repeats: int, *, warm_up: bool = False) -> float:
+    """Median wall time of ``repeats`` calls of ``fn`` (after one untimed call if ``warm_up``)."""
+    return statistics.median(run_times(fn, repeats, warm_up=warm_up))
+
+
+def quartiles(times: list[float]) -> tuple[float, float, float]:
+    """The first quartile, the median and the third quartile of ``times``."""
+    q1, q2, q3 = np.percentile(times, [25, 50, 75])
+    return float(q1), float(q2), float(q3)

@@ -8,24 +8,33 @@
 ``frame`` holds one row per segment candle: ``open_time``, ``open``, ``high``, ``low``,
 ``close`` and ``direction`` (the signal s_t known at the close of candle t; the position
 held during candle t+1). Polars is used only at the edges (the input frame, the trade and
-equity tables); the work is numpy (``adalib.backtest.kernels``).
+equity tables, built on first access); the work is numpy, in two kernels:
 
-How it maps to the rules of the reference loop (``adalib.backtest.reference``):
+- ``adalib.backtest.dense`` (over ``adalib.backtest.runs``) when no trade is cut short to re-open
+  the rest of its run, that is without a stop and unless a liquidation leaves equity (a position
+  fraction below 1): every configuration of a signal then trades at the same candles, so the
+  signal's trades are found once and each configuration's are a row of a matrix;
+- ``adalib.backtest.kernels`` otherwise (it handles everything, more slowly).
+
+How they map to the rules of the reference loop (``adalib.backtest.reference``):
 - positions: the loop's ``want = signals[u - 1]`` is the signal shifted by one candle; a trade
   begins where a run of one side begins (``hold``) or at every held candle (``per_bar``), and
   ends at the run's last candle;
-- liquidation and stop: the loop checks each held candle against ``P_liq`` and ``P_stop``; the
-  engine finds, for all trades at once, the first candle whose low (long) or high (short)
-  reaches the trade's exit level (``P_liq`` if it lies between the entry and ``P_stop``, else
-  ``P_stop``) by a vectorised first-hit search. A trade ended early leaves the rest of its run
-  as a new trade entered at the next open, as the loop re-opens a flat book; one more pass
-  handles those new trades only (so a pass per liquidation or stop in a row, never per candle);
-- funding: the loop adds each event strictly after the entry; the engine takes differences of a
+- liquidation and stop: the loop checks each held candle against ``P_liq`` and ``P_stop``.
+  ``dense`` compares each trade's worst price (its lowest low or highest high, one ``reduceat``)
+  with ``P_liq``, by a binary search over the trades ordered by it, and only a configuration's
+  first liquidation matters: with the whole equity as margin it is ruined. ``kernels`` finds, for
+  all trades at once, the first candle whose low (long) or high (short) reaches the trade's exit
+  level (``P_liq`` if it lies between the entry and ``P_stop``, else ``P_stop``) by a vectorised
+  first-hit search; a trade ended early leaves the rest of its run as a new trade entered at the
+  next open, as the loop re-opens a flat book, and one more pass handles those new trades only
+  (a pass per liquidation or stop in a row, never per candle);
+- funding: the loop adds each event strictly after the entry; the kernels take differences of a
   prefix sum of ``open * rate`` per candle, less the events at the entry instant;
 - compounding: a trade's return (pnl over the equity before it) does not depend on the equity
   level, since its quantity scales with that equity; so trade returns compound by a cumulative
-  product, and a held candle's equity is the equity before its trade times its marked ratio;
-- ruin: the loop opens nothing once the cash is not positive; the engine drops the trades from
+  product, and a held candle's equity is affine in its close (``base + s q close``);
+- ruin: the loop opens nothing once the cash is not positive; the kernels drop the trades from
   the first one whose equity before entry is not positive.
 """
 

@@ -1,6 +1,8 @@
-"""The numpy kernels of the engine: pure functions of arrays, no Polars, no validation.
+"""The general numpy kernel of the engine: pure functions of arrays, no Polars, no validation.
 
-``simulate`` runs a block of configurations on one candle series at once. Candle quantities are
+``simulate`` runs a block of configurations on one candle series at once, with every feature
+(stops, and liquidations that leave equity to re-open with, included; ``adalib.backtest.dense``
+is the faster kernel for the rest). Candle quantities are
 time-major ``(candles, configurations)`` arrays (the candles' prices broadcast along the
 configurations; the scans, forward fills, the compounding product and the running peak, run down
 each column); a cell's flat index is ``candle * configurations + configuration``. Trade
