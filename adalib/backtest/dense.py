@@ -94,6 +94,9 @@ class SharedBlock:
             change = np.where(self.alive, change, 0.0)
             ruined = ruined[self.alive[ruined, trade[ruined]]]
         self.change = change
+        # after a ruin to a cash of exactly 0 (a liquidation) every amount of the trades not opened is
+        # 0 anyway: only a negative cash needs them masked
+        self.masked = self.alive is not None and bool((self.before < 0).any())
         # (configuration, trade, candle) of each liquidation
         self.liquidated = [(int(c), int(trade[c]), int(candle[c])) for c in ruined]
 
@@ -102,8 +105,9 @@ class SharedBlock:
         return np.where(self.lng, long, short)
 
     def opened(self, values: np.ndarray, otherwise: np.ndarray | float = 0.0) -> np.ndarray:
-        """``values`` for the trades that are opened, ``otherwise`` for the others."""
-        return values if self.alive is None else np.where(self.alive, values, otherwise)
+        """``values`` for the trades that are opened, ``otherwise`` (0 or the cash) for the others: an
+        amount proportional to the equity before the trade, which is 0 after a ruin to 0."""
+        return np.where(self.alive, values, otherwise) if self.masked else values
 
     def side_sums(self, values: np.ndarray, long: np.ndarray, short: np.ndarray) -> np.ndarray:
         """Per configuration ``sum_trades values * (long or short, by the trade's side)``: two
