@@ -107,7 +107,7 @@ class SharedBlock:
     def opened(self, values: np.ndarray, otherwise: np.ndarray | float = 0.0) -> np.ndarray:
         """``values`` for the trades that are opened, ``otherwise`` (0 or the cash) for the others: an
         amount proportional to the equity before the trade, which is 0 after a ruin to 0."""
-        return np.where(self.alive, values, otherwise) if self.masked else values
+        return np.where(self.alive, values, otherwise) if self.masked and self.alive is not None else values
 
     def side_sums(self, values: np.ndarray, long: np.ndarray, short: np.ndarray) -> np.ndarray:
         """Per configuration ``sum_trades values * (long or short, by the trade's side)``: two
