@@ -247,6 +247,8 @@ def compound_trades(
     before[:, :1], before[:, 1:] = col(capital), cash[:, :-1]
     if not growth.size or growth.min() > 0:  # (the capital is positive)
         return before, cash, None
+    cash += 0.0  # a cash of 0 times the growth of a trade not opened: -0.0 made 0.0
+    before[:, 1:] = cash[:, :-1]
     dead = before <= 0
     ruin = np.where(dead.any(axis=1), dead.argmax(axis=1), dead.shape[1])
     if (before < 0).any():  # a cash of 0 stays 0 whatever follows; a negative one must not be compounded
