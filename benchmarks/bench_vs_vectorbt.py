@@ -37,6 +37,7 @@ import numpy as np
 import polars as pl
 
 from adalib.backtest import BacktestConfig, run_backtest, sweep
+from adalib.backtest.kernels import runs
 from adalib.data import cache_path, read_cache
 from adalib.forecast import forecast_frame, load_weights
 from adalib.util.paths import REPO_ROOT
@@ -187,13 +188,8 @@ def numpy_floor(
     """The same rules (leverage 1, no liquidation, funding or stop) in the fewest numpy steps, no input
     checks, no tables: final equity and Sharpe ratio. What numpy alone costs for one backtest."""
     slip = slip_bps / 1e4
-    pos = np.concatenate(([0], signals[:-1]))
+    pos, start, end = runs(signals, np.bool_(per_bar))  # adalib's: positions, trade starts and ends
     held = pos != 0
-    start = held.copy()
-    if not per_bar:
-        start[1:] &= pos[1:] != pos[:-1]
-    end = held.copy()
-    end[:-1] &= start[1:] | ~held[1:]
     a, h = np.flatnonzero(start), np.flatnonzero(end)
     s = pos[a]
     entry, exit_fill = o[a] * (1 + s * slip), c[h] * (1 - s * slip)

@@ -16,7 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
-from adalib.backtest.kernels import Grid, Market, first_reach_segments
+from adalib.backtest.kernels import Grid, Market, first_reach_segments, runs
 
 TOLERANCE = 1e-9  # relative: far above the rounding between a trade's worst ratio and its P_liq test
 
@@ -73,15 +73,8 @@ class Runs:
 def shared_runs(m: Market, signal: np.ndarray, per_bar: bool) -> Runs:
     """The trades of ``signal`` (int8 per candle): a run of one side (``hold``) or one held candle
     (``per_bar``), with the position of candle u the signal of candle u - 1."""
-    pos = np.empty_like(signal)
-    pos[0] = 0
-    pos[1:] = signal[:-1]
+    pos, start, end = runs(signal, np.bool_(per_bar))
     held = pos != 0
-    start = held.copy()
-    if not per_bar:
-        start[1:] &= pos[1:] != pos[:-1]
-    end = held.copy()
-    end[:-1] &= start[1:] | ~held[1:]
     entry, last = np.flatnonzero(start), np.flatnonzero(end)
     adverse = np.where(pos > 0, m.low, np.where(pos < 0, -m.high, np.inf))
     side = pos[entry].astype(np.float64)
