@@ -69,7 +69,7 @@ class Grid:
         return values[0] if values.size == 1 or (values == values[0]).all() else values[col]
 
 
-def runs(signals: np.ndarray, per_bar: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def runs(signals: np.ndarray, per_bar: np.ndarray | np.bool_) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positions (the previous candle's signal; candle 0 flat), and the cells where a trade begins and
     where one ends before any liquidation or stop: a run of one side (``hold``) or one held candle
     (``per_bar``)."""
