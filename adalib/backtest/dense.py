@@ -76,7 +76,8 @@ class SharedBlock:
         # k (s - fee) fill x / o - k (s + fee) - funding / e: exactly 0 for an unchanged price without
         # costs, as in the reference loop
         self.offset = self.per_side(k * (1 + fee), k * (fee - 1))
-        change = self.per_side(k * (1 - fee) * self.fill[0], -k * (1 + fee) * self.fill[1]) * self.price_ratio
+        change = self.per_side(k * (1 - fee) * self.fill[0], -k * (1 + fee) * self.fill[1])
+        change *= self.price_ratio
         change -= self.offset
         self.funded = bool(g.funding.any())
         if self.funded:  # funding per unit of quantity over the entry fill: s fm F / (o (1 + s slip))
@@ -164,7 +165,10 @@ class SharedBlock:
     def signed_qty(self) -> np.ndarray:
         """Each trade's signed quantity ``s q = s k before / entry``."""
         slip, k = col(self.g.slip), self.k
-        return self.opened(self.before * self.per_side(k / (1 + slip), -k / (1 - slip)) / self.r.open)
+        qs = self.per_side(k / (1 + slip), -k / (1 - slip))
+        qs *= self.before
+        qs /= self.r.open
+        return self.opened(qs)
 
     def equity(self) -> np.ndarray:
         """Per configuration and candle the equity at the close: inside a trade, the cash before it +
@@ -183,7 +187,10 @@ class SharedBlock:
             z = m.close[inside]
             if self.funded:
                 z = z - col(g.funding) * m.prefix[inside + 1]
-            equity[:, inside] = base.take(trade, axis=1) + qs.take(trade, axis=1) * z
+            marked = qs.take(trade, axis=1)
+            marked *= z
+            marked += base.take(trade, axis=1)
+            equity[:, inside] = marked
         for c, t, h in self.liquidated:  # from a ruinous liquidation on: the cash, flat
             equity[c, h : r.last[t] + 1] = self.cash[c, t]
         return equity

@@ -66,10 +66,12 @@ def trade_sums(trades: dict[str, np.ndarray], m: int) -> dict[str, np.ndarray]:
 def period_returns_2d(equity: np.ndarray) -> np.ndarray:
     """The T - 1 candle returns of each column of ``equity`` (0 where the previous equity is not positive)."""
     prev, cur = equity[:-1], equity[1:]
-    if not prev.size or prev.min() > 0:
-        return cur / prev - 1
-    alive = prev > 0
-    return np.where(alive, cur / np.where(alive, prev, 1.0) - 1, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.divide(cur, prev)
+    r -= 1
+    if prev.size and not prev.min() > 0:
+        np.copyto(r, 0.0, where=~(prev > 0))
+    return r
 
 
 def _col_dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -99,10 +101,12 @@ def metrics_arrays(
     dev = r - mean
     m2 = _col_dot(dev, dev) / n  # the 1/n variance
     std = np.sqrt(m2 * n / (n - 1)) if n > 1 else np.full(m, np.nan)
-    negative = np.minimum(r, 0.0)
-    downside = np.sqrt(_col_dot(negative, negative) / n)
+    scratch = np.minimum(r, 0.0)  # the negative returns
+    downside = np.sqrt(_col_dot(scratch, scratch) / n)
     # the running peak is at least the (positive) initial capital; fmax: no NaN to propagate
-    mdd = (equity / np.fmax.accumulate(equity, axis=0)).min(axis=0) - 1
+    drawdown = np.fmax.accumulate(equity, axis=0)
+    np.divide(equity, drawdown, out=drawdown)
+    mdd = drawdown.min(axis=0) - 1
     # copies, so that no view keeps a sweep's block alive
     initial, final = np.array(equity[0], ndmin=1), np.array(equity[-1], ndmin=1)
     growth = final / initial
@@ -129,7 +133,7 @@ def metrics_arrays(
     }
     out = {k: out[k] for k in METRICS}
     if moments:
-        squared = dev * dev
+        squared = np.multiply(dev, dev, out=scratch)
         with np.errstate(divide="ignore", invalid="ignore"):
             out["skew"] = np.where(m2 > 0, _col_dot(squared, dev) / n / m2**1.5, np.nan)
             out["kurtosis"] = np.where(m2 > 0, _col_dot(squared, squared) / n / m2**2, np.nan)
