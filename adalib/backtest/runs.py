@@ -76,7 +76,9 @@ def shared_runs(m: Market, signal: np.ndarray, per_bar: bool) -> Runs:
     pos, start, end = runs(signal, np.bool_(per_bar))
     held = pos != 0
     entry, last = np.flatnonzero(start), np.flatnonzero(end)
-    adverse = np.where(pos > 0, m.low, np.where(pos < 0, -m.high, np.inf))
+    adverse = np.negative(m.high)  # the worst price for the position, signed: -high for a short,
+    np.copyto(adverse, m.low, where=pos > 0)  # the low for a long, inf when flat
+    np.copyto(adverse, np.inf, where=~held)
     side = pos[entry].astype(np.float64)
     inside = np.flatnonzero(held & ~end)
     return Runs(pos, np.cumsum(start) - 1, inside, adverse, entry, last, side, m.open[entry])
