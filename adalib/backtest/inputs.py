@@ -56,9 +56,10 @@ def candle_arrays(
     prices = {}
     for name in PRICES:
         column = frame.get_column(name)
-        if not column.dtype.is_numeric():
-            raise BacktestError(f"frame column '{name}': expected numbers, got {column.dtype}")
-        values = (column if column.dtype == pl.Float64 else column.cast(pl.Float64)).to_numpy()  # null: NaN
+        dtype = column.dtype
+        if not dtype.is_numeric():
+            raise BacktestError(f"frame column '{name}': expected numbers, got {dtype}")
+        values = (column if dtype == pl.Float64 else column.cast(pl.Float64)).to_numpy()  # null: NaN
         if not (values.min() > 0 and values.max() < np.inf):  # (a NaN fails the first test)
             bad = ~(values > 0) | ~np.isfinite(values)
             raise BacktestError(
@@ -66,7 +67,8 @@ def candle_arrays(
             )
         prices[name] = values
     steps = np.diff(open_ms)
-    if steps.min() <= 0 or steps.min() != steps.max():
+    shortest = steps.min()
+    if shortest <= 0 or shortest != steps.max():
         raise BacktestError("frame column 'open_time': times must be ascending and evenly spaced (no gaps)")
     signals = {name: check_direction(frame, name) for name in directions}
     for name in forecasts:
@@ -75,7 +77,7 @@ def candle_arrays(
         if bad.any():
             raise BacktestError(f"frame column '{name}': null or NaN forecast at row {int(bad.argmax())}")
         signals[name] = values
-    return CandleArrays(open_ms, **prices, step_ms=int(steps[0]), signals=signals)
+    return CandleArrays(open_ms, **prices, step_ms=int(shortest), signals=signals)
 
 
 def epoch_ms(times: pl.Series) -> np.ndarray:

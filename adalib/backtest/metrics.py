@@ -138,7 +138,7 @@ def metrics_arrays(
             out["skew"] = np.where(m2 > 0, _col_dot(squared, dev) / n / m2**1.5, np.nan)
             out["kurtosis"] = np.where(m2 > 0, _col_dot(squared, squared) / n / m2**2, np.nan)
         out["n_periods"] = np.full(m, n)
-    return {k: np.array(v, ndmin=1, copy=None) for k, v in out.items()}
+    return {k: np.array(v, ndmin=1, copy=None) for k, v in out.items()} if m == 1 else out
 
 
 def _trade_metrics(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
