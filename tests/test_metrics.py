@@ -17,7 +17,7 @@ from adalib.backtest import (
     return_significance,
     rolling_sharpe,
 )
-from adalib.backtest.metrics import metrics_table
+from adalib.backtest.metrics import metrics_arrays, metrics_record, metrics_table, to_records, trade_sums
 from adalib.backtest.returns import drawdown, format_metric, monthly_returns
 from adalib.backtest.significance import sharpe_t_stat
 
@@ -173,3 +173,50 @@ def test_format_metric() -> None:
         "liquidated": "2",
         "win_rate": "n/a",
     }
+
+
+def _sums(rng: np.random.Generator, trades: int) -> dict[str, np.ndarray]:
+    pnl = rng.normal(0.0, 10.0, trades) * (rng.random(trades) < 0.9)  # some trades exactly 0
+    flat = {
+        "cfg": np.zeros(trades, dtype=np.int64),
+        "pnl": pnl,
+        "return": pnl / 1000,
+        "fees": rng.random(trades),
+        "funding": rng.normal(0.0, 1.0, trades),
+        "liquidated": rng.random(trades) < 0.1,
+        "stopped": rng.random(trades) < 0.2,
+    }
+    return trade_sums(flat, 1)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_metrics_record_equals_metrics_arrays(seed: int) -> None:
+    """The one-configuration record (plain arithmetic) against the vectorised metrics, on random
+    equity paths: ordinary, constant, ruined to 0, driven negative, two candles, no trades, only
+    winners."""
+    rng = np.random.default_rng(seed)
+    n = [2, 3, 50, 400][seed % 4]
+    kind = seed % 6
+    equity = 10000.0 * np.cumprod(1 + rng.normal(0.0, 0.02, n))
+    if kind == 1:
+        equity[:] = 10000.0
+    elif kind == 2 and n > 2:
+        equity[n // 2 :] = 0.0
+    elif kind == 3 and n > 2:
+        equity[n // 2 :] = -5.0
+    equity[0] = 10000.0
+    sums = _sums(rng, [0, 1, 7, 40][seed % 4])
+    if kind == 4:
+        sums["losses"][:] = 0.0
+    exposure = int(rng.integers(0, n + 1))
+    record = metrics_record(equity, exposure, buy_hold_return=0.25, trades=sums)
+    arrays = to_records(
+        metrics_arrays(equity[:, None], np.array([exposure]), buy_hold_return=0.25, trades=sums)
+    )
+    assert list(record) == list(arrays)
+    for key, value in arrays.items():
+        if value is None or record[key] is None:
+            assert record[key] is value, key
+        else:
+            assert type(record[key]) is type(value), key
+            assert record[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key

@@ -51,7 +51,7 @@ from adalib.backtest.dense import SharedBlock, simulate_shared
 from adalib.backtest.funding import candle_rates, check_funding_coverage, funding_frame
 from adalib.backtest.inputs import CandleArrays, candle_arrays
 from adalib.backtest.kernels import Grid, Market, simulate
-from adalib.backtest.metrics import metrics_arrays, to_records
+from adalib.backtest.metrics import metrics_record
 from adalib.backtest.result import TRADE_ARRAYS, BacktestResult, build_result
 from adalib.backtest.runs import shared_runs
 
@@ -149,7 +149,7 @@ def shared_result(c: CandleArrays, block: SharedBlock) -> BacktestResult:
     """The metrics of a one-configuration ``SharedBlock``; its tables are computed on first access."""
     equity = block.equity()[0]
     buy_hold = float(c.close[-1] / c.open[1] - 1)
-    metrics = metrics_arrays(equity[:, None], block.exposure(), buy_hold_return=buy_hold, trades=block.sums())
+    metrics = metrics_record(equity, int(block.exposure()[0]), buy_hold_return=buy_hold, trades=block.sums())
 
     def columns() -> dict[str, np.ndarray]:
         trades = opened_trades(c, block.trades())
@@ -158,7 +158,7 @@ def shared_result(c: CandleArrays, block: SharedBlock) -> BacktestResult:
             "open_ms": c.open_ms, "position": block.position()[0], "equity": equity,
         }  # fmt: skip
 
-    return BacktestResult(columns, to_records(metrics))
+    return BacktestResult(columns, metrics)
 
 
 def buy_and_hold(

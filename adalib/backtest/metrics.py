@@ -157,6 +157,67 @@ def _trade_metrics(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         }
 
 
+def metrics_record(
+    equity: np.ndarray, exposure: int, *, buy_hold_return: float, trades: dict[str, np.ndarray]
+) -> dict[str, Any]:
+    """``to_records(metrics_arrays(...))`` of one configuration (``equity`` a vector, ``trades`` its
+    ``trade_sums``): numpy for the sums over the candles, plain Python arithmetic for the rest.
+
+    The readable statement of each formula, and the fast path of one backtest (numpy's cost per
+    call dominates one-element arrays); the tests hold it to ``metrics_arrays``.
+
+    >>> m = metrics_record(np.array([100.0, 110.0, 99.0, 108.9]), 2, buy_hold_return=0.5,
+    ...                    trades=trade_sums(no_trades(), 1))
+    >>> round(m["total_return"], 4), round(m["max_drawdown"], 4), m["n_trades"], m["win_rate"]
+    (0.089, -0.1, 0, None)
+    """
+    t = equity.size
+    n = t - 1
+    r = period_returns_2d(equity)
+    mean = float(r.sum()) / n
+    dev = r - mean
+    m2 = float(np.dot(dev, dev)) / n  # the 1/n variance, as metrics_arrays
+    std = math.sqrt(m2 * n / (n - 1)) if n > 1 else math.nan
+    negative = np.minimum(r, 0.0)
+    downside = math.sqrt(float(np.dot(negative, negative)) / n)
+    drawdown = np.fmax.accumulate(equity)
+    np.divide(equity, drawdown, out=drawdown)
+    mdd = float(drawdown.min()) - 1
+    initial, final = float(equity[0]), float(equity[-1])
+    growth = final / initial
+    try:
+        cagr = abs(growth) ** (PERIODS_PER_YEAR / n) - 1 if growth > 0 else -1.0
+    except OverflowError:
+        cagr = math.inf
+    count, wins, gains, losses, returns = (
+        float(trades[k][0]) for k in ("count", "wins", "gains", "losses", "return")
+    )
+    nan = math.nan
+    values = {
+        "initial_capital": initial,
+        "final_equity": final,
+        "total_return": growth - 1,
+        "cagr": cagr,
+        "ann_vol": std * ANNUAL,
+        "sharpe": mean / std * ANNUAL if std > 1e-9 * abs(mean) else nan,  # constant up to rounding: none
+        "sortino": mean / downside * ANNUAL if downside > 0 else nan,
+        "max_drawdown": mdd,
+        "calmar": cagr / abs(mdd) if mdd < 0 else nan,
+        "n_trades": int(count),
+        "win_rate": wins / count if count > 0 else nan,
+        "profit_factor": gains / losses if losses > 0 else math.inf if gains > 0 else nan,
+        "avg_trade_return": returns / count if count > 0 else nan,
+        "exposure": exposure / t,
+        "fees_paid": float(trades["fees"][0]),
+        "funding_paid": float(trades["funding"][0]),
+        "buy_hold_return": buy_hold_return,
+        "liquidated": int(trades["liquidated"][0]),
+        "stopped": int(trades["stopped"][0]),
+        "periods_per_year": PERIODS_PER_YEAR,
+    }
+    return {k: None if isinstance(values[k], float) and math.isnan(values[k]) else values[k] for k in METRICS}
+
+
 def to_records(metrics: dict[str, np.ndarray], row: int = 0) -> dict[str, Any]:
     """One configuration's metrics as Python values: counts as int, NaN as None (inf is kept)."""
     out: dict[str, Any] = {}

@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from adalib.backtest.config import EQUITY_SCHEMA, TRADE_SCHEMA
-from adalib.backtest.metrics import metrics_arrays, to_records, trade_sums
+from adalib.backtest.metrics import metrics_record, trade_sums
 from adalib.util.io import write_json, write_parquet
 
 TRADE_TIMES = ("entry_time", "exit_time")
@@ -104,11 +104,11 @@ def build_result(
     """Assemble a ``BacktestResult`` from one configuration's arrays: per candle ``position`` and
     ``equity``; ``trades`` by ``TRADE_SCHEMA`` column (times as epoch ms)."""
     sums = trade_sums(trades, 1)
-    exposure = np.array([np.count_nonzero(position)])
-    metrics = metrics_arrays(equity[:, None], exposure, buy_hold_return=buy_hold_return, trades=sums)
+    exposure = int(np.count_nonzero(position))
+    metrics = metrics_record(equity, exposure, buy_hold_return=buy_hold_return, trades=sums)
     arrays = {name: trades[name] for name in TRADE_SCHEMA}
     arrays.update(open_ms=open_ms, position=position, equity=equity)
-    return BacktestResult(arrays, to_records(metrics))
+    return BacktestResult(arrays, metrics)
 
 
 def save_backtest(result: BacktestResult, output_dir: str | Path, extra: dict[str, Any]) -> list[Path]:
