@@ -79,37 +79,27 @@ def synthetic(n: int) -> pl.DataFrame:
 
 
 def one_backtests(frames: dict[str, pl.DataFrame], found: dict[str, float]) -> None:
-    """Every case once per round, REPEATS rounds: the machine's slow and fast phases (it is shared)
-    fall on all cases alike; each case's median, interquartile range and best over the rounds."""
-    print("\n## One backtest on the real candles (fee 5 bp, slippage 2 bp; median [IQR] and best of rounds)")
+    print("\n## One backtest on the real candles (fee 5 bp, slippage 2 bp; median [IQR] and best of runs)")
     print("| segment | candles | configuration | median [IQR] | best | with tables | liquidated | stopped |")
     print("|---|---|---|---|---|---|---|---|")
-    configs = {
+    cases = {
         "hold, leverage 1": BacktestConfig(fee_rate=0.0005, slippage_bps=2.0),
         "per_bar, leverage 1": BacktestConfig(mode="per_bar", fee_rate=0.0005, slippage_bps=2.0),
         "hold, leverage 10": BacktestConfig(fee_rate=0.0005, slippage_bps=2.0, leverage=10.0),
         "hold, leverage 3, pf 0.5": BacktestConfig(leverage=3.0, position_fraction=0.5),
         "hold, stop 3%, funding 1 bp": BacktestConfig(stop_loss=0.03, funding_rate_8h=0.0001),
     }
-    cases = [(name, label, frame, cfg) for name, frame in frames.items() for label, cfg in configs.items()]
-    times: dict[tuple[str, str], list[float]] = {(name, label): [] for name, label, _, _ in cases}
-    for _, _, frame, cfg in cases:
-        run_backtest(frame, cfg)  # warm up
-    for _ in range(REPEATS):
-        for name, label, frame, cfg in cases:
-            start = time.perf_counter()
-            run_backtest(frame, cfg)
-            times[name, label].append(time.perf_counter() - start)
-    for name, label, frame, cfg in cases:
-        q1, med, q3 = quartiles(times[name, label])
-        tables = median_seconds(lambda f=frame, c=cfg: _with_tables(f, c), REPEATS // 4)
-        m = run_backtest(frame, cfg).metrics
-        found[f"{name}, {label}"] = med
-        print(
-            f"| {name} | {frame.height} | {label} | {med * 1e3:.3f} ms [{q1 * 1e3:.3f}-{q3 * 1e3:.3f}] "
-            f"| {min(times[name, label]) * 1e3:.3f} ms | {tables * 1e3:.3f} ms | {m['liquidated']} "
-            f"| {m['stopped']} |"
-        )
+    for name, frame in frames.items():
+        for label, cfg in cases.items():
+            times = run_times(lambda f=frame, c=cfg: run_backtest(f, c), REPEATS, warm_up=True)
+            q1, med, q3 = quartiles(times)
+            tables = median_seconds(lambda f=frame, c=cfg: _with_tables(f, c), REPEATS // 4)
+            m = run_backtest(frame, cfg).metrics
+            found[f"{name}, {label}"] = med
+            print(
+                f"| {name} | {frame.height} | {label} | {med * 1e3:.3f} ms [{q1 * 1e3:.3f}-{q3 * 1e3:.3f}] "
+                f"| {min(times) * 1e3:.3f} ms | {tables * 1e3:.3f} ms | {m['liquidated']} | {m['stopped']} |"
+            )
 
 
 def _with_tables(frame: pl.DataFrame, cfg: BacktestConfig) -> None:
