@@ -35,6 +35,7 @@ from collections.abc import Callable
 
 import numpy as np
 import polars as pl
+from timing import quartiles
 
 from adalib.backtest import BacktestConfig, run_backtest, sweep
 from adalib.backtest.kernels import runs
@@ -316,7 +317,7 @@ def race(contenders: dict[str, Callable[[], object]], repeats: int) -> dict[str,
 
 def spread(ratios: list[float]) -> str:
     """Median ratio and its interquartile range over the rounds."""
-    q1, q2, q3 = np.percentile(ratios, [25, 50, 75])
+    q1, q2, q3 = quartiles(ratios)
     return f"{q2:.2f} [{q1:.2f}-{q3:.2f}]"
 
 

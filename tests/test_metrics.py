@@ -17,7 +17,7 @@ from adalib.backtest import (
     return_significance,
     rolling_sharpe,
 )
-from adalib.backtest.metrics import metrics_arrays, metrics_record, metrics_table, to_records, trade_sums
+from adalib.backtest.metrics import COUNTS, metrics_arrays, metrics_record, metrics_table, trade_sums
 from adalib.backtest.returns import drawdown, format_metric, monthly_returns
 from adalib.backtest.significance import sharpe_t_stat
 
@@ -210,9 +210,11 @@ def test_metrics_record_equals_metrics_arrays(seed: int) -> None:
         sums["losses"][:] = 0.0
     exposure = int(rng.integers(0, n + 1))
     record = metrics_record(equity, exposure, buy_hold_return=0.25, trades=sums)
-    arrays = to_records(
-        metrics_arrays(equity[:, None], np.array([exposure]), buy_hold_return=0.25, trades=sums)
-    )
+    columns = metrics_arrays(equity[:, None], np.array([exposure]), buy_hold_return=0.25, trades=sums)
+    # the arrays' one row as Python values: counts as int, NaN as None
+    arrays = {
+        k: None if math.isnan(v[0]) else int(v[0]) if k in COUNTS else float(v[0]) for k, v in columns.items()
+    }
     assert list(record) == list(arrays)
     for key, value in arrays.items():
         if value is None or record[key] is None:

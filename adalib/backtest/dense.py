@@ -34,6 +34,8 @@ reference loop (``adalib.backtest.reference``):
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from adalib.backtest.config import BacktestConfig  # noqa: F401 (the docstring example)
@@ -116,11 +118,15 @@ class SharedBlock:
         by_side = values @ self.r.long_short
         return by_side[:, 0] * long[:, 0] + by_side[:, 1] * short[:, 0]
 
+    def at_trade(self, pair: tuple[np.ndarray, np.ndarray], c: int, t: int) -> float:
+        """The (long, short) parameter ``pair``'s value for configuration ``c`` and trade ``t``."""
+        return float(pair[0 if self.lng[t] else 1][c, 0])
+
     def liquidation_funding(self, c: int, t: int, h: int) -> float:
         """``s fm F / (o (1 + s slip))`` of a trade liquidated at candle ``h``: the events before it."""
         r, m = self.r, self.m
         events = 0.0 if h == r.entry[t] else m.prefix[h] - m.prefix[r.entry[t]] - self.skip[t]
-        return float(self.gamma[0 if self.lng[t] else 1][c, 0] * events / r.open[t])
+        return self.at_trade(self.gamma, c, t) * events / r.open[t]
 
     def sums(self) -> dict[str, np.ndarray]:
         """Per configuration the counts and sums of ``metrics.trade_sums``."""
@@ -134,10 +140,10 @@ class SharedBlock:
         liquidated = np.zeros(width)
         for c, t, h in self.liquidated:
             liquidated[c] += 1
-            fees[c] -= before[c, t] * self.fill[0 if self.lng[t] else 1][c, 0] * self.price_ratio[t]
+            fees[c] -= before[c, t] * self.at_trade(self.fill, c, t) * self.price_ratio[t]
             if self.funded:
-                gamma = self.gamma[0 if self.lng[t] else 1][c, 0]
-                funding[c] += before[c, t] * (self.liquidation_funding(c, t, h) - gamma * self.f_open[t])
+                through_last = self.at_trade(self.gamma, c, t) * self.f_open[t]
+                funding[c] += before[c, t] * (self.liquidation_funding(c, t, h) - through_last)
         return {
             "count": np.full(width, float(pnl.shape[1])) if opened is None else opened.astype(float),
             "wins": won.sum(axis=1, dtype=float),
@@ -162,8 +168,10 @@ class SharedBlock:
             exposure[c] -= r.last[t] - h
         return exposure
 
+    @cached_property
     def signed_qty(self) -> np.ndarray:
-        """Each trade's signed quantity ``s q = s k before / entry``."""
+        """Each trade's signed quantity ``s q = s k before / entry`` (the equity, the positions and the
+        trade table all read it)."""
         slip, k = col(self.g.slip), self.k
         qs = self.per_side(k / (1 + slip), -k / (1 - slip))
         qs *= self.before
@@ -175,7 +183,7 @@ class SharedBlock:
         s q (close - entry) - the entry fee - the funding so far, ``base + s q (close - fm P)``; at its
         last candle and after, the cash after it (before any trade, the capital)."""
         m, r, g = self.m, self.r, self.g
-        qs = self.signed_qty()
+        qs = self.signed_qty
         base = self.opened(self.before * (1 - self.offset), self.before)  # (no quantity: the cash)
         if self.funded:
             base += qs * col(g.funding) * (m.prefix[r.entry] + self.skip)
@@ -198,7 +206,7 @@ class SharedBlock:
     def position(self) -> np.ndarray:
         """Per configuration and candle the signed quantity held."""
         r = self.r
-        qs = np.hstack([self.signed_qty(), np.zeros((self.g.fee.size, 1))])
+        qs = np.hstack([self.signed_qty, np.zeros((self.g.fee.size, 1))])
         position = np.where(r.pos != 0, qs.take(r.tid, axis=1), 0.0)
         for c, t, h in self.liquidated:
             position[c, h + 1 : r.last[t] + 1] = 0.0
@@ -223,7 +231,7 @@ class SharedBlock:
         paid = before * per_unit
         trades = {
             "exit_at": exit_at,
-            "qty": self.signed_qty() * s,
+            "qty": self.signed_qty * s,
             "entry_price": entry,
             "exit_price": exit_price,
             "fees": before * (1 + exit_notional) * self.k * col(g.fee),

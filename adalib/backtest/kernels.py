@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 
 NORMAL, LIQUIDATED, STOPPED = 0, 1, 2
-Param = np.ndarray | np.floating | float  # a parameter: one value, or one per trade or configuration
+Param = np.ndarray | np.floating | float  # a parameter: one value, or one per trade
 
 
 @dataclass(frozen=True)
@@ -245,7 +245,9 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
         trigger = np.where(stopped, np.where(gap, m.open[uh], p_stop), trigger)
     exit_fill = trigger * (1 - side * slip)
     liquidated = kind == LIQUIDATED
-    growth = growth_factors(entry, exit_fill, side, per_unit, fee, fraction * leverage)
+    # a trade's equity after over before: not a function of the equity, as its quantity scales with it
+    ratio = exit_fill / entry
+    growth = 1 + fraction * leverage * (side * (ratio - 1) - fee * (1 + ratio) - per_unit / entry)
     if early:
         growth = np.where(liquidated, 1 - fraction, growth)
     cash, before, alive = compound(shape, a, h, growth, g)
@@ -284,28 +286,14 @@ def simulate(m: Market, signals: np.ndarray, g: Grid, *, paths: bool = True) -> 
     return out
 
 
-def growth_factors(
-    entry: np.ndarray,
-    exit_fill: np.ndarray,
-    side: np.ndarray,
-    per_unit: np.ndarray | float,
-    fee: Param,
-    k: Param,
-) -> np.ndarray:
-    """Each trade's equity after over before (``k``: leverage times position fraction): a return that
-    does not depend on the equity level, as the quantity scales with it."""
-    ratio = exit_fill / entry
-    return 1 + k * (side * (ratio - 1) - fee * (1 + ratio) - per_unit / entry)
-
-
 def trade_amounts(
     entry: np.ndarray, exit_fill: np.ndarray, side: np.ndarray, before: np.ndarray, alive: np.ndarray | None,
     liquidated: np.ndarray | None, per_unit: np.ndarray | float, fee: Param, fraction: Param, leverage: Param,
     mmr: Param,
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """A trade's ``qty``, ``exit_price``, ``fees``, ``funding``, ``pnl``, ``return`` and ``liquidated``
-    flag, from its fills, its side, the equity before it and its funding per unit of quantity (arrays
-    that broadcast: flat per trade, or trades x configurations). A liquidation loses the margin
+    flag, from its fills, its side, the equity before it and its funding per unit of quantity (flat
+    arrays, one entry per trade; parameters one value or one per trade). A liquidation loses the margin
     (``fraction`` of the equity) and pays the entry fee only; a trade that is not opened (``alive``
     False, after a ruin) has no quantity and no amounts."""
     qty = fraction * leverage * before / entry

@@ -75,8 +75,8 @@ def period_returns_2d(equity: np.ndarray) -> np.ndarray:
 
 
 def _col_dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The dot product of each column (of a vector: its dot product)."""
-    return np.dot(x, y) if x.ndim == 1 else np.einsum("ij,ij->j", x, y)
+    """The dot product of each column."""
+    return np.einsum("ij,ij->j", x, y)
 
 
 def metrics_arrays(
@@ -90,11 +90,10 @@ def metrics_arrays(
     """Every backtest_metrics.json field (and, with ``moments``, ``skew``, ``kurtosis``, ``n_periods``)
     for each column of ``equity`` (candles x configurations, the first row being the initial capital);
     ``exposure``: per column the number of candles with a position; ``trades``: per column the trade
-    counts and sums of ``trade_sums``. Undefined values are NaN (``to_records`` makes them None).
+    counts and sums of ``trade_sums``. Undefined values are NaN (``to_table`` makes them null). One
+    configuration's fields as Python values: ``metrics_record``.
     """
     t, m = equity.shape
-    if m == 1:  # one column: vectors and scalars (numpy's per-call cost dominates), reshaped at the end
-        equity = equity[:, 0]
     r = period_returns_2d(equity)
     n = t - 1
     mean = r.sum(axis=0) / n
@@ -138,7 +137,7 @@ def metrics_arrays(
             out["skew"] = np.where(m2 > 0, _col_dot(squared, dev) / n / m2**1.5, np.nan)
             out["kurtosis"] = np.where(m2 > 0, _col_dot(squared, squared) / n / m2**2, np.nan)
         out["n_periods"] = np.full(m, n)
-    return {k: np.array(v, ndmin=1, copy=None) for k, v in out.items()} if m == 1 else out
+    return out
 
 
 def _trade_metrics(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -160,8 +159,9 @@ def _trade_metrics(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def metrics_record(
     equity: np.ndarray, exposure: int, *, buy_hold_return: float, trades: dict[str, np.ndarray]
 ) -> dict[str, Any]:
-    """``to_records(metrics_arrays(...))`` of one configuration (``equity`` a vector, ``trades`` its
-    ``trade_sums``): numpy for the sums over the candles, plain Python arithmetic for the rest.
+    """``metrics_arrays`` of one configuration (``equity`` a vector, ``trades`` its ``trade_sums``) as
+    Python values: counts as int, undefined values as None (inf is kept). Numpy for the sums over the
+    candles, plain Python arithmetic for the rest.
 
     The readable statement of each formula, and the fast path of one backtest (numpy's cost per
     call dominates one-element arrays); the tests hold it to ``metrics_arrays``.
@@ -216,15 +216,6 @@ def metrics_record(
         "periods_per_year": PERIODS_PER_YEAR,
     }
     return {k: None if isinstance(values[k], float) and math.isnan(values[k]) else values[k] for k in METRICS}
-
-
-def to_records(metrics: dict[str, np.ndarray], row: int = 0) -> dict[str, Any]:
-    """One configuration's metrics as Python values: counts as int, NaN as None (inf is kept)."""
-    out: dict[str, Any] = {}
-    for key, values in metrics.items():
-        v = float(values[row])
-        out[key] = None if math.isnan(v) else int(v) if key in COUNTS else v
-    return out
 
 
 def to_table(metrics: dict[str, np.ndarray]) -> pl.DataFrame:
