@@ -6,7 +6,7 @@ on synthetic data (always) and on the real ADAUSDT candles (when the cache exist
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -81,6 +81,53 @@ def test_engine_matches_loop_on_synthetic_data(seed: int) -> None:
     rng = np.random.default_rng(seed)
     candles = synthetic_candles(400, seed=seed)
     assert_same(candles, random_signals(rng, candles.height), random_config(rng))
+
+
+def _rows(levels: list[float], *columns: list[int]) -> dict[str, list[float]]:
+    return {
+        name: [levels[k] for k in ks]
+        for name, ks in zip(("open", "high", "low", "close"), columns, strict=True)
+    }
+
+
+# Two markets hypothesis found (kept as fixed cases): a short whose exit is 2 ulps above its entry (a
+# real loss of 2.4e-17 USDT, which a ratio-based return got 15% wrong), and a short whose mark before
+# its exit candle equals the exit, where the engine's marked equity and its cash round 2.2e-16 apart.
+TINY_LOSS = _rows(
+    [1.0, 1.1331484530668263, 1.1487471055123324, 1.1487471055123326, 1.0137657624676528],
+    [0, 2] + [1] * 14 + [3, 3],
+    [1, 2] + [1] * 13 + [3, 3, 3],
+    [0] + [1] * 15 + [3, 4],
+    [1] * 15 + [3, 3, 4],
+)
+ROUNDED_MARK = _rows(
+    [0.8553453273074225, 0.8824969025845953, 1.0],
+    [2] * 16 + [1, 0],
+    [2] * 16 + [1, 0],
+    [2] * 15 + [1, 0, 0],
+    [2] * 15 + [1, 0, 0],
+)
+
+
+@pytest.mark.parametrize("rows", [TINY_LOSS, ROUNDED_MARK], ids=["tiny-loss", "rounded-mark"])
+def test_engine_matches_loop_on_float_edge_cases(rows: dict[str, list[float]]) -> None:
+    """Profit factor from a 2-ulp loss; no Sortino or Calmar ratio from rounding alone."""
+    start = datetime(2024, 3, 1, tzinfo=UTC)
+    candles = pl.DataFrame(
+        {"open_time": [start + timedelta(hours=12 * i) for i in range(18)], **rows},
+        schema_overrides={"open_time": pl.Datetime("ms", "UTC")},
+    )
+    signals = (
+        np.array([-1] * 15 + [0, -1, -1]) if rows is TINY_LOSS else np.array([-1] * 14 + [0, -1, -1, -1])
+    )
+    cfg = BacktestConfig(fee_rate=0.0, slippage_bps=0.0, leverage=0.5, position_fraction=0.25,
+                         maintenance_margin_rate=0.0, funding_rate_8h=0.0, initial_capital=1.0)  # fmt: skip
+    assert_same(candles, signals, cfg)
+    metrics = run_backtest(candles.with_columns(direction=pl.Series(signals, dtype=pl.Int8)), cfg).metrics
+    if rows is ROUNDED_MARK:
+        assert metrics["sortino"] is None and metrics["calmar"] is None and metrics["max_drawdown"] == 0.0
+    else:
+        assert metrics["profit_factor"] == pytest.approx(607901926237989.0, rel=1e-9)
 
 
 def test_loop_agreement_covers_liquidations_and_ruin() -> None:

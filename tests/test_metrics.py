@@ -17,7 +17,14 @@ from adalib.backtest import (
     return_significance,
     rolling_sharpe,
 )
-from adalib.backtest.metrics import COUNTS, metrics_arrays, metrics_record, metrics_table, trade_sums
+from adalib.backtest.metrics import (
+    COUNTS,
+    metrics_arrays,
+    metrics_record,
+    metrics_table,
+    no_trades,
+    trade_sums,
+)
 from adalib.backtest.returns import drawdown, format_metric, monthly_returns
 from adalib.backtest.significance import sharpe_t_stat
 
@@ -222,3 +229,12 @@ def test_metrics_record_equals_metrics_arrays(seed: int) -> None:
         else:
             assert type(record[key]) is type(value), key
             assert record[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
+
+
+def test_a_downside_or_drawdown_of_rounding_size_is_none() -> None:
+    """A fall of 1e-15 is float rounding: no drawdown, no Sortino or Calmar ratio; 1e-6 is a loss."""
+    for fall, loss in ((1e-15, False), (1e-6, True)):
+        equity = np.array([100.0, 110.0, 110.0 * (1 - fall), 121.0])
+        m = metrics_record(equity, 3, buy_hold_return=0.2, trades=trade_sums(no_trades(), 1))
+        assert (m["max_drawdown"] < 0, m["sortino"] is not None, m["calmar"] is not None) == (loss,) * 3
+        assert m["sharpe"] is not None

@@ -70,17 +70,19 @@ class SharedBlock:
     def __init__(self, m: Market, r: Runs, g: Grid, trade: np.ndarray, candle: np.ndarray) -> None:
         self.m, self.r, self.g = m, r, g
         self.lng = r.side > 0
-        self.price_ratio = m.close[r.last] / r.open  # x / o: exit close over entry open
+        x = m.close[r.last]
+        self.price_ratio = x / r.open  # x / o: exit close over entry open
         k, slip, fee, fm = col(g.fraction * g.leverage), col(g.slip), col(g.fee), col(g.funding)
         self.k = k
         self.fill = ((1 - slip) / (1 + slip), (1 + slip) / (1 - slip))  # exit over entry fill, per x / o
         # the return k (s (ratio - 1) - fee (1 + ratio) - funding / e) with ratio = fill x / o is
-        # k (s - fee) fill x / o - k (s + fee) - funding / e: exactly 0 for an unchanged price without
-        # costs, as in the reference loop
-        self.offset = self.per_side(k * (1 + fee), k * (fee - 1))
-        change = self.per_side(k * (1 - fee) * self.fill[0], -k * (1 + fee) * self.fill[1])
-        change *= self.price_ratio
-        change -= self.offset
+        # a (x - o) / o + (a - k (s + fee)) - funding / e with a = k (s - fee) fill: the price move taken
+        # as a difference, so that a small move keeps its digits (and an unchanged price without costs
+        # gives exactly 0), as the reference loop's s q (x - e)
+        slope = (k * (1 - fee) * self.fill[0], -k * (1 + fee) * self.fill[1])
+        change = self.per_side(*slope)
+        change *= (x - r.open) / r.open
+        change += self.per_side(slope[0] - k * (1 + fee), slope[1] - k * (fee - 1))
         self.funded = bool(g.funding.any())
         if self.funded:  # funding per unit of quantity over the entry fill: s fm F / (o (1 + s slip))
             self.skip = r.open * m.rate_at_open[r.entry]  # an event at the entry instant is not paid
@@ -184,7 +186,9 @@ class SharedBlock:
         last candle and after, the cash after it (before any trade, the capital)."""
         m, r, g = self.m, self.r, self.g
         qs = self.signed_qty
-        base = self.opened(self.before * (1 - self.offset), self.before)  # (no quantity: the cash)
+        # cash before + s q (close - e) - fee q e = before (1 - k (s + fee)) + s q close
+        k, fee = self.k, col(g.fee)
+        base = self.opened(self.before * self.per_side(1 - k * (1 + fee), 1 - k * (fee - 1)), self.before)
         if self.funded:
             base += qs * col(g.funding) * (m.prefix[r.entry] + self.skip)
         # the cash after each candle's trade; -1 (before any trade) picks the capital

@@ -2,7 +2,10 @@
 
 Returns are the T - 1 simple candle returns ``equity_u / equity_{u-1} - 1`` (0 where the
 previous equity is not positive), annualised with 730 periods a year (12h candles, 24/7).
-Undefined values (a Sharpe ratio without variance, a win rate without trades) are None.
+Undefined values (a Sharpe ratio without variance, a win rate without trades) are None. A
+downside deviation or a drawdown within ``ROUNDING`` of zero is float rounding, not a loss (the
+engines' equity paths and the reference loop round differently): it counts as none, so that the
+Sortino and Calmar ratios are undefined rather than astronomically large.
 
 >>> import numpy as np
 >>> equity = np.array([[100.0, 110.0, 99.0, 108.9]]).T  # candles x configurations
@@ -21,6 +24,7 @@ import polars as pl
 
 PERIODS_PER_YEAR = 730
 ANNUAL = math.sqrt(PERIODS_PER_YEAR)
+ROUNDING = 1e-12  # a relative equity change this small is float rounding: a price tick is ~1e-5
 METRICS = (  # the fields of backtest_metrics.json, in order
     "initial_capital", "final_equity", "total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown",
     "calmar", "n_trades", "win_rate", "profit_factor", "avg_trade_return", "exposure", "fees_paid",
@@ -74,6 +78,20 @@ def period_returns_2d(equity: np.ndarray) -> np.ndarray:
     return r
 
 
+def max_drawdown(equity: np.ndarray) -> np.ndarray:
+    """The largest fall from a running peak, per column of ``equity`` (a vector: one value), as a
+    fraction (<= 0); within ``ROUNDING`` of 0 it is 0.
+
+    >>> float(max_drawdown(np.array([100.0, 120.0, 90.0, 130.0])))
+    -0.25
+    """
+    # the running peak is at least the (positive) initial capital; fmax: no NaN to propagate
+    drawdown = np.fmax.accumulate(equity, axis=0)
+    np.divide(equity, drawdown, out=drawdown)
+    mdd = drawdown.min(axis=0) - 1
+    return np.where(mdd < -ROUNDING, mdd, 0.0)
+
+
 def _col_dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The dot product of each column."""
     return np.einsum("ij,ij->j", x, y)
@@ -102,10 +120,7 @@ def metrics_arrays(
     std = np.sqrt(m2 * n / (n - 1)) if n > 1 else np.full(m, np.nan)
     scratch = np.minimum(r, 0.0)  # the negative returns
     downside = np.sqrt(_col_dot(scratch, scratch) / n)
-    # the running peak is at least the (positive) initial capital; fmax: no NaN to propagate
-    drawdown = np.fmax.accumulate(equity, axis=0)
-    np.divide(equity, drawdown, out=drawdown)
-    mdd = drawdown.min(axis=0) - 1
+    mdd = max_drawdown(equity)
     # copies, so that no view keeps a sweep's block alive
     initial, final = np.array(equity[0], ndmin=1), np.array(equity[-1], ndmin=1)
     growth = final / initial
@@ -113,7 +128,7 @@ def metrics_arrays(
         cagr = np.where(growth > 0, np.abs(growth) ** (PERIODS_PER_YEAR / n) - 1, -1.0)
         # a series constant up to rounding has no Sharpe ratio
         sharpe = np.where(std > 1e-9 * np.abs(mean), mean / std * ANNUAL, np.nan)
-        sortino = np.where(downside > 0, mean / downside * ANNUAL, np.nan)
+        sortino = np.where(downside > ROUNDING, mean / downside * ANNUAL, np.nan)
         calmar = np.where(mdd < 0, cagr / np.abs(mdd), np.nan)
     out = {
         "initial_capital": initial,
@@ -180,9 +195,7 @@ def metrics_record(
     std = math.sqrt(m2 * n / (n - 1)) if n > 1 else math.nan
     negative = np.minimum(r, 0.0)
     downside = math.sqrt(float(np.dot(negative, negative)) / n)
-    drawdown = np.fmax.accumulate(equity)
-    np.divide(equity, drawdown, out=drawdown)
-    mdd = float(drawdown.min()) - 1
+    mdd = float(max_drawdown(equity))
     initial, final = float(equity[0]), float(equity[-1])
     growth = final / initial
     try:
@@ -200,7 +213,7 @@ def metrics_record(
         "cagr": cagr,
         "ann_vol": std * ANNUAL,
         "sharpe": mean / std * ANNUAL if std > 1e-9 * abs(mean) else nan,  # constant up to rounding: none
-        "sortino": mean / downside * ANNUAL if downside > 0 else nan,
+        "sortino": mean / downside * ANNUAL if downside > ROUNDING else nan,
         "max_drawdown": mdd,
         "calmar": cagr / abs(mdd) if mdd < 0 else nan,
         "n_trades": int(count),
