@@ -179,10 +179,7 @@ class Algo(Orders):
     def cancel_all_algo(self, params: dict[str, str]) -> dict[str, Any]:
         """``DELETE /fapi/v1/algoOpenOrders``."""
         self._symbol(params)
-        for algo in self.algo_orders:
-            if algo["algoStatus"] == "NEW":
-                algo.update(algoStatus="CANCELED", updateTime=self.now_ms())
-        return {"code": 200, "msg": "The operation of cancel all open order is done."}
+        return self._cancel_open(self.algo_orders, "algoStatus")
 
     def open_algo_orders(self, params: dict[str, str]) -> list[dict[str, Any]]:
         """``GET /fapi/v1/openAlgoOrders`` (``symbol`` optional)."""

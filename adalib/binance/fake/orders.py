@@ -247,9 +247,13 @@ class Orders(Account):
     def cancel_all(self, params: dict[str, str]) -> dict[str, Any]:
         """``DELETE /fapi/v1/allOpenOrders``."""
         self._symbol(params)
-        for order in self.orders:
-            if order["status"] == "NEW":
-                order.update(status="CANCELED", updateTime=self.now_ms())
+        return self._cancel_open(self.orders, "status")
+
+    def _cancel_open(self, rows: list[dict[str, Any]], status: str) -> dict[str, Any]:
+        """Cancel every ``rows`` entry whose ``status`` field is NEW: Binance's cancel-all answer."""
+        for row in rows:
+            if row[status] == "NEW":
+                row.update({status: "CANCELED", "updateTime": self.now_ms()})
         return {"code": 200, "msg": "The operation of cancel all open order is done."}
 
     def open_orders(self, params: dict[str, str]) -> list[dict[str, Any]]:
